@@ -1,0 +1,68 @@
+# Copyright (C) ngx_http_authz_module authors
+#
+# make          build build/ngx_http_authz_module.so and build/authz-mint
+# make test     install missing Debian packages, build, run every test
+# make demo     build, start nginx with an example gateway, run scenarios
+# make run      the demo gateway in the foreground
+
+SHELL      := /bin/bash
+NGINX_SRC  ?= /usr/share/nginx/src
+NGINX      ?= /usr/sbin/nginx
+CC         ?= cc
+BUILD      := build
+OBJS       := $(CURDIR)/$(BUILD)/objs
+SRC        := $(wildcard ngx_http_authz_module/*.c ngx_http_authz_module/*.h)
+MODULE     := $(BUILD)/ngx_http_authz_module.so
+MINT       := $(BUILD)/authz-mint
+PROVE_JOBS ?= 2
+
+.PHONY: all deps module mint test unit demo run bench clean
+
+all: module mint
+
+deps:
+	@sh tools/deps.sh
+
+module: $(MODULE)
+
+mint: $(MINT)
+
+$(OBJS)/Makefile: config
+	rm -rf $(BUILD)/nginx-src $(OBJS)
+	mkdir -p $(BUILD)
+	cp -r $(NGINX_SRC) $(BUILD)/nginx-src
+	cd $(BUILD)/nginx-src && . ./conf_flags \
+	    && ./configure "$${NGX_CONF_FLAGS[@]}" \
+	       --add-dynamic-module=$(CURDIR) --builddir=$(OBJS) \
+	       --with-cc-opt="$(AUTHZ_CC_OPT)" --with-ld-opt="$(AUTHZ_LD_OPT)" \
+	       > $(CURDIR)/$(BUILD)/configure.log 2>&1 \
+	    || { tail -20 $(CURDIR)/$(BUILD)/configure.log; exit 1; }
+
+$(MODULE): $(OBJS)/Makefile $(SRC)
+	cd $(BUILD)/nginx-src && $(MAKE) -s -f $(OBJS)/Makefile modules
+	cp $(OBJS)/ngx_http_authz_module.so $(MODULE)
+
+$(MINT): keys/authz-mint.c
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -o $@ keys/authz-mint.c \
+	    -ljwt -ljansson -lcrypto
+
+test: deps all
+	prove -j$(PROVE_JOBS) -r t
+
+unit: deps
+	prove t/unit.t
+
+demo: deps all
+	sh keys/gen-dev-keys.sh $(MINT)
+	perl docs/examples/demo.pl
+
+run: deps all
+	sh keys/gen-dev-keys.sh $(MINT)
+	perl docs/examples/demo.pl --foreground
+
+bench: deps all
+	sh bench/run.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,742 @@
+/*
+ * Copyright (C) ngx_http_authz_module authors
+ *
+ * nginx-free core: JWS compact serialization (RFC 7515), strict
+ * base64url, JOSE header, RSA signatures and registered claims
+ * (RFC 7519).  It never logs, never calls time() and keeps no state.
+ */
+
+
+#include <string.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/err.h>
+
+#include "authz_jwt.h"
+
+
+typedef struct {
+    const char    *name;
+    unsigned       alg;
+    int            pss;
+    const EVP_MD  *(*md)(void);
+} authz_alg_t;
+
+
+static const authz_alg_t  authz_algs[] = {
+    { "RS256", AUTHZ_ALG_RS256, 0, EVP_sha256 },
+    { "RS384", AUTHZ_ALG_RS384, 0, EVP_sha384 },
+    { "RS512", AUTHZ_ALG_RS512, 0, EVP_sha512 },
+    { "PS256", AUTHZ_ALG_PS256, 1, EVP_sha256 },
+    { "PS384", AUTHZ_ALG_PS384, 1, EVP_sha384 },
+    { "PS512", AUTHZ_ALG_PS512, 1, EVP_sha512 },
+    { NULL, 0, 0, NULL }
+};
+
+
+/* 0xff: not in the base64url alphabet */
+static const unsigned char  authz_b64url[256] = {
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff,   62, 0xff, 0xff,      /* - */
+      52,   53,   54,   55,   56,   57,   58,   59,      /* 0-7 */
+      60,   61, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,      /* 8-9 */
+    0xff,    0,    1,    2,    3,    4,    5,    6,      /* A-G */
+       7,    8,    9,   10,   11,   12,   13,   14,
+      15,   16,   17,   18,   19,   20,   21,   22,
+      23,   24,   25, 0xff, 0xff, 0xff, 0xff,   63,      /* _ */
+    0xff,   26,   27,   28,   29,   30,   31,   32,      /* a-g */
+      33,   34,   35,   36,   37,   38,   39,   40,
+      41,   42,   43,   44,   45,   46,   47,   48,
+      49,   50,   51, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+};
+
+
+static const authz_alg_t *authz_alg_find(unsigned alg);
+static authz_err_e authz_token_header(authz_token_t *tok,
+    const unsigned char *p, size_t len, const authz_verify_conf_t *conf);
+static int authz_json_number(json_t *obj, const char *name, double *value,
+    int *present);
+static int authz_json_str_eq(json_t *s, const authz_str_t *v);
+static authz_err_e authz_rsa_verify(const authz_token_t *tok,
+    const authz_key_t *key);
+
+
+ptrdiff_t
+authz_base64url_decode(unsigned char *dst, const unsigned char *src,
+    size_t len)
+{
+    size_t          i;
+    uint32_t        acc;
+    unsigned char  *d, c;
+
+    /* a remainder of one character cannot encode a byte */
+
+    if (len % 4 == 1) {
+        return -1;
+    }
+
+    d = dst;
+    acc = 0;
+
+    for (i = 0; i < len; i++) {
+        c = authz_b64url[src[i]];
+
+        if (c == 0xff) {
+            return -1;
+        }
+
+        acc = (acc << 6) | c;
+
+        if (i % 4 == 3) {
+            *d++ = (unsigned char) (acc >> 16);
+            *d++ = (unsigned char) (acc >> 8);
+            *d++ = (unsigned char) acc;
+            acc = 0;
+        }
+    }
+
+    /* canonical encoding: the unused low bits must be zero */
+
+    switch (len % 4) {
+
+    case 2:
+        if (acc & 0x0f) {
+            return -1;
+        }
+
+        *d++ = (unsigned char) (acc >> 4);
+        break;
+
+    case 3:
+        if (acc & 0x03) {
+            return -1;
+        }
+
+        *d++ = (unsigned char) (acc >> 10);
+        *d++ = (unsigned char) (acc >> 2);
+        break;
+    }
+
+    return d - dst;
+}
+
+
+int
+authz_json_depth_ok(const unsigned char *p, size_t len, int max)
+{
+    int            depth, in_string;
+    const unsigned char  *end;
+
+    depth = 0;
+    in_string = 0;
+
+    for (end = p + len; p < end; p++) {
+
+        if (in_string) {
+            if (*p == '\\') {
+                p++;
+
+            } else if (*p == '"') {
+                in_string = 0;
+            }
+
+            continue;
+        }
+
+        switch (*p) {
+
+        case '"':
+            in_string = 1;
+            break;
+
+        case '{':
+        case '[':
+            if (++depth > max) {
+                return 0;
+            }
+            break;
+
+        case '}':
+        case ']':
+            depth--;
+            break;
+        }
+    }
+
+    return 1;
+}
+
+
+unsigned
+authz_alg_parse(const unsigned char *name, size_t len)
+{
+    const authz_alg_t  *a;
+
+    for (a = authz_algs; a->name != NULL; a++) {
+        if (len == strlen(a->name) && memcmp(name, a->name, len) == 0) {
+            return a->alg;
+        }
+    }
+
+    return 0;
+}
+
+
+static const authz_alg_t *
+authz_alg_find(unsigned alg)
+{
+    const authz_alg_t  *a;
+
+    for (a = authz_algs; a->name != NULL; a++) {
+        if (a->alg == alg) {
+            return a;
+        }
+    }
+
+    return NULL;
+}
+
+
+authz_err_e
+authz_token_decode(authz_token_t *tok, const unsigned char *data, size_t len,
+    unsigned char *scratch, const authz_verify_conf_t *conf)
+{
+    size_t               i, dot1, dot2;
+    ptrdiff_t            n;
+    json_error_t         jerr;
+    authz_err_e          rc;
+    const unsigned char *payload;
+
+    memset(tok, 0, sizeof(authz_token_t));
+
+    /* the cheap checks first: size, then shape */
+
+    if (len > conf->max_size) {
+        tok->detail = "token too large";
+        return AUTHZ_ERR_SIZE;
+    }
+
+    dot1 = 0;
+    dot2 = 0;
+
+    for (i = 0; i < len; i++) {
+        if (data[i] != '.') {
+            continue;
+        }
+
+        if (dot1 == 0) {
+            dot1 = i + 1;
+
+        } else if (dot2 == 0) {
+            dot2 = i + 1;
+
+        } else {
+            tok->detail = "token is not a JWS compact serialization";
+            return AUTHZ_ERR_MALFORMED;
+        }
+    }
+
+    if (dot1 < 2 || dot2 <= dot1 + 1 || dot2 >= len) {
+        tok->detail = "token is not a JWS compact serialization";
+        return AUTHZ_ERR_MALFORMED;
+    }
+
+    n = authz_base64url_decode(scratch, data, dot1 - 1);
+    if (n < 0) {
+        tok->detail = "bad base64url in header";
+        return AUTHZ_ERR_MALFORMED;
+    }
+
+    rc = authz_token_header(tok, scratch, n, conf);
+    if (rc != AUTHZ_OK) {
+        return rc;
+    }
+
+    /* the header bytes are no longer needed: reuse the scratch space */
+
+    n = authz_base64url_decode(scratch, data + dot1, dot2 - dot1 - 1);
+    if (n < 0) {
+        tok->detail = "bad base64url in payload";
+        return AUTHZ_ERR_MALFORMED;
+    }
+
+    payload = scratch;
+
+    if (!authz_json_depth_ok(payload, n, AUTHZ_JSON_MAX_DEPTH)) {
+        tok->detail = "payload nests too deep";
+        return AUTHZ_ERR_MALFORMED;
+    }
+
+    tok->payload = json_loadb((const char *) payload, n,
+                              JSON_REJECT_DUPLICATES, &jerr);
+
+    if (tok->payload == NULL || !json_is_object(tok->payload)) {
+        tok->detail = "payload is not a JSON object";
+        return AUTHZ_ERR_MALFORMED;
+    }
+
+    /* the signature goes after the payload bytes, which jansson copied */
+
+    tok->sig = scratch + n;
+
+    n = authz_base64url_decode(scratch + n, data + dot2, len - dot2);
+    if (n < 0) {
+        tok->detail = "bad base64url in signature";
+        return AUTHZ_ERR_MALFORMED;
+    }
+
+    tok->sig_len = n;
+    tok->signing_input = data;
+    tok->signing_input_len = dot2 - 1;
+
+    return AUTHZ_OK;
+}
+
+
+static authz_err_e
+authz_token_header(authz_token_t *tok, const unsigned char *p, size_t len,
+    const authz_verify_conf_t *conf)
+{
+    size_t               i, n;
+    json_t              *hdr, *v;
+    authz_err_e          rc;
+    json_error_t         jerr;
+    const char          *s;
+    const authz_alg_t   *a;
+
+    if (!authz_json_depth_ok(p, len, AUTHZ_JSON_MAX_DEPTH)) {
+        tok->detail = "header nests too deep";
+        return AUTHZ_ERR_MALFORMED;
+    }
+
+    hdr = json_loadb((const char *) p, len, JSON_REJECT_DUPLICATES, &jerr);
+
+    if (hdr == NULL) {
+        tok->detail = "header is not JSON";
+        return AUTHZ_ERR_MALFORMED;
+    }
+
+    rc = AUTHZ_ERR_MALFORMED;
+
+    if (!json_is_object(hdr)) {
+        tok->detail = "header is not a JSON object";
+        goto done;
+    }
+
+    /* RFC 7515 4.1.11: we understand no extension, so any crit fails */
+
+    if (json_object_get(hdr, "crit") != NULL) {
+        tok->detail = "\"crit\" header not supported";
+        rc = AUTHZ_ERR_CRIT;
+        goto done;
+    }
+
+    v = json_object_get(hdr, "alg");
+
+    if (!json_is_string(v)) {
+        tok->detail = "\"alg\" missing";
+        rc = AUTHZ_ERR_ALG;
+        goto done;
+    }
+
+    tok->alg = authz_alg_parse((const unsigned char *) json_string_value(v),
+                               json_string_length(v));
+
+    if ((tok->alg & conf->algs) == 0) {
+        tok->detail = "\"alg\" not allowed";
+        rc = AUTHZ_ERR_ALG;
+        goto done;
+    }
+
+    a = authz_alg_find(tok->alg);
+    tok->alg_name = a->name;
+
+    v = json_object_get(hdr, "typ");
+
+    if (v != NULL && !json_is_string(v)) {
+        tok->detail = "\"typ\" is not a string";
+        goto done;
+    }
+
+    v = json_object_get(hdr, "kid");
+
+    if (v != NULL) {
+        if (!json_is_string(v)) {
+            tok->detail = "\"kid\" is not a string";
+            goto done;
+        }
+
+        n = json_string_length(v);
+        s = json_string_value(v);
+
+        if (n == 0 || n > AUTHZ_MAX_KID_LEN) {
+            tok->detail = "\"kid\" has a bad length";
+            goto done;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (s[i] < 0x20 || s[i] > 0x7e) {
+                tok->detail = "\"kid\" has a bad character";
+                goto done;
+            }
+        }
+
+        memcpy(tok->kid, s, n);
+        tok->kid[n] = '\0';
+        tok->kid_len = n;
+        tok->has_kid = 1;
+
+        /* a kid no configured key carries is refused before any crypto */
+
+        for (i = 0; i < conf->nkeys; i++) {
+            if (conf->keys[i].kid_len == n
+                && memcmp(conf->keys[i].kid, s, n) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == conf->nkeys) {
+            tok->detail = "unknown \"kid\"";
+            rc = AUTHZ_ERR_KID;
+            goto done;
+        }
+    }
+
+    /* jwk, jku, x5u and x5c are never used: keys come from the config */
+
+    rc = AUTHZ_OK;
+
+done:
+
+    json_decref(hdr);
+
+    return rc;
+}
+
+
+/* returns 0 on success, -1 if present and not a number */
+
+static int
+authz_json_number(json_t *obj, const char *name, double *value, int *present)
+{
+    json_t  *v;
+
+    v = json_object_get(obj, name);
+
+    if (v == NULL) {
+        *present = 0;
+        return 0;
+    }
+
+    *present = 1;
+
+    if (json_is_integer(v)) {
+        *value = (double) json_integer_value(v);
+        return 0;
+    }
+
+    if (json_is_real(v)) {
+        *value = json_real_value(v);
+        return 0;
+    }
+
+    return -1;
+}
+
+
+static int
+authz_json_str_eq(json_t *s, const authz_str_t *v)
+{
+    return json_is_string(s)
+           && json_string_length(s) == v->len
+           && memcmp(json_string_value(s), v->data, v->len) == 0;
+}
+
+
+authz_err_e
+authz_token_check_claims(authz_token_t *tok, const authz_verify_conf_t *conf,
+    time_t now)
+{
+    int      present;
+    size_t   i, j;
+    double   t, leeway;
+    json_t  *v, *a;
+
+    leeway = (double) conf->leeway;
+
+    if (authz_json_number(tok->payload, "exp", &t, &present) != 0) {
+        tok->detail = "\"exp\" is not a number";
+        return AUTHZ_ERR_CLAIM;
+    }
+
+    if (present) {
+        tok->has_exp = 1;
+        tok->exp = t;
+
+        /* RFC 7519 4.1.4: the current time must be before exp */
+
+        if ((double) now - leeway >= t) {
+            tok->detail = "token expired";
+            return AUTHZ_ERR_EXPIRED;
+        }
+
+    } else if (conf->require_exp) {
+        tok->detail = "\"exp\" missing";
+        return AUTHZ_ERR_NO_EXP;
+    }
+
+    if (authz_json_number(tok->payload, "nbf", &t, &present) != 0) {
+        tok->detail = "\"nbf\" is not a number";
+        return AUTHZ_ERR_CLAIM;
+    }
+
+    if (present && (double) now + leeway < t) {
+        tok->detail = "token not yet valid";
+        return AUTHZ_ERR_NOT_YET_VALID;
+    }
+
+    if (authz_json_number(tok->payload, "iat", &t, &present) != 0) {
+        tok->detail = "\"iat\" is not a number";
+        return AUTHZ_ERR_CLAIM;
+    }
+
+    if (present && (double) now + leeway < t) {
+        tok->detail = "token issued in the future";
+        return AUTHZ_ERR_IAT;
+    }
+
+    if (conf->nissuers) {
+        v = json_object_get(tok->payload, "iss");
+
+        for (i = 0; i < conf->nissuers; i++) {
+            if (authz_json_str_eq(v, &conf->issuers[i])) {
+                break;
+            }
+        }
+
+        if (i == conf->nissuers) {
+            tok->detail = "issuer not accepted";
+            return AUTHZ_ERR_ISSUER;
+        }
+    }
+
+    if (conf->naudiences) {
+        v = json_object_get(tok->payload, "aud");
+
+        for (i = 0; i < conf->naudiences; i++) {
+
+            if (json_is_array(v)) {
+                for (j = 0; j < json_array_size(v); j++) {
+                    a = json_array_get(v, j);
+
+                    if (authz_json_str_eq(a, &conf->audiences[i])) {
+                        goto aud_found;
+                    }
+                }
+
+            } else if (authz_json_str_eq(v, &conf->audiences[i])) {
+                goto aud_found;
+            }
+        }
+
+        tok->detail = "audience not accepted";
+        return AUTHZ_ERR_AUDIENCE;
+    }
+
+aud_found:
+
+    return AUTHZ_OK;
+}
+
+
+authz_err_e
+authz_token_verify(authz_token_t *tok, const authz_verify_conf_t *conf,
+    const unsigned char *trusted)
+{
+    size_t              i;
+    authz_err_e         rc;
+    const authz_key_t  *key;
+
+    rc = AUTHZ_ERR_SIGNATURE;
+
+    for (i = 0; i < conf->nkeys; i++) {
+        key = &conf->keys[i];
+
+        if (tok->has_kid
+            && (key->kid_len != tok->kid_len
+                || memcmp(key->kid, tok->kid, tok->kid_len) != 0))
+        {
+            continue;
+        }
+
+        if (trusted != NULL
+            && memcmp(trusted, key->fingerprint, sizeof(key->fingerprint))
+               == 0)
+        {
+            tok->key = key;
+            return AUTHZ_OK;
+        }
+
+        rc = authz_rsa_verify(tok, key);
+
+        if (rc == AUTHZ_OK) {
+            tok->key = key;
+            return AUTHZ_OK;
+        }
+
+        if (rc == AUTHZ_ERR_INTERNAL) {
+            tok->detail = "signature check failed";
+            return rc;
+        }
+    }
+
+    tok->detail = "signature verification failed";
+
+    return AUTHZ_ERR_SIGNATURE;
+}
+
+
+static authz_err_e
+authz_rsa_verify(const authz_token_t *tok, const authz_key_t *key)
+{
+    int                 rv;
+    authz_err_e         rc;
+    EVP_MD_CTX         *md;
+    EVP_PKEY_CTX       *pctx;
+    const authz_alg_t  *a;
+
+    /* an RSA signature is exactly as long as the modulus */
+
+    if (tok->sig_len != (size_t) EVP_PKEY_get_size(key->pkey)) {
+        return AUTHZ_ERR_SIGNATURE;
+    }
+
+    a = authz_alg_find(tok->alg);
+    if (a == NULL) {
+        return AUTHZ_ERR_SIGNATURE;
+    }
+
+    md = EVP_MD_CTX_new();
+    if (md == NULL) {
+        return AUTHZ_ERR_INTERNAL;
+    }
+
+    rc = AUTHZ_ERR_INTERNAL;
+
+    if (EVP_DigestVerifyInit(md, &pctx, a->md(), NULL, key->pkey) != 1) {
+        goto failed;
+    }
+
+    if (a->pss) {
+        /* RFC 7518 3.5: MGF1 with the same hash, salt as long as the hash */
+
+        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1
+            || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
+               != 1
+            || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, a->md()) != 1)
+        {
+            goto failed;
+        }
+    }
+
+    rv = EVP_DigestVerify(md, tok->sig, tok->sig_len, tok->signing_input,
+                          tok->signing_input_len);
+
+    rc = (rv == 1) ? AUTHZ_OK : AUTHZ_ERR_SIGNATURE;
+
+failed:
+
+    EVP_MD_CTX_free(md);
+
+    /* a bad signature leaves errors that the next TLS user would see */
+
+    ERR_clear_error();
+
+    return rc;
+}
+
+
+void
+authz_token_free(authz_token_t *tok)
+{
+    if (tok->payload != NULL) {
+        json_decref(tok->payload);
+        tok->payload = NULL;
+    }
+}
+
+
+const char *
+authz_strerror(authz_err_e err)
+{
+    switch (err) {
+
+    case AUTHZ_OK:
+        return "ok";
+
+    case AUTHZ_ERR_MALFORMED:
+        return "malformed token";
+
+    case AUTHZ_ERR_SIZE:
+        return "token too large";
+
+    case AUTHZ_ERR_ALG:
+        return "algorithm not allowed";
+
+    case AUTHZ_ERR_CRIT:
+        return "unsupported critical header";
+
+    case AUTHZ_ERR_KID:
+        return "unknown key id";
+
+    case AUTHZ_ERR_SIGNATURE:
+        return "signature verification failed";
+
+    case AUTHZ_ERR_EXPIRED:
+        return "token expired";
+
+    case AUTHZ_ERR_NOT_YET_VALID:
+        return "token not yet valid";
+
+    case AUTHZ_ERR_IAT:
+        return "token issued in the future";
+
+    case AUTHZ_ERR_NO_EXP:
+        return "token has no expiry";
+
+    case AUTHZ_ERR_ISSUER:
+        return "issuer not accepted";
+
+    case AUTHZ_ERR_AUDIENCE:
+        return "audience not accepted";
+
+    case AUTHZ_ERR_CLAIM:
+        return "invalid claim";
+
+    case AUTHZ_ERR_INTERNAL:
+        return "internal error";
+    }
+
+    return "invalid token";
+}

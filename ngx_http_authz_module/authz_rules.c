@@ -1,0 +1,678 @@
+/*
+ * Copyright (C) ngx_http_authz_module authors
+ *
+ * nginx-free core: permission matching and route patterns.  Every
+ * function works on memory the caller provides: nothing here allocates,
+ * logs or keeps state between calls.
+ */
+
+
+#include <string.h>
+
+#include "authz_rules.h"
+
+
+#define AUTHZ_BIT(i)  ((uint64_t) 1 << (i))
+
+
+typedef struct {
+    const char           *name;
+    size_t                len;
+    unsigned              bit;
+} authz_method_t;
+
+
+static const authz_method_t  authz_methods[] = {
+    { "GET",     3, AUTHZ_METHOD_GET },
+    { "HEAD",    4, AUTHZ_METHOD_HEAD },
+    { "POST",    4, AUTHZ_METHOD_POST },
+    { "PUT",     3, AUTHZ_METHOD_PUT },
+    { "PATCH",   5, AUTHZ_METHOD_PATCH },
+    { "DELETE",  6, AUTHZ_METHOD_DELETE },
+    { "OPTIONS", 7, AUTHZ_METHOD_OPTIONS },
+    { "TRACE",   5, AUTHZ_METHOD_TRACE },
+    { "CONNECT", 7, AUTHZ_METHOD_CONNECT },
+    { "*",       1, AUTHZ_METHOD_ANY }
+};
+
+
+static int authz_perm_char(unsigned char c);
+static int authz_bytes_eq(const unsigned char *a, size_t alen,
+    const unsigned char *b, size_t blen);
+static ptrdiff_t authz_last_colon(const authz_str_t *s);
+static ptrdiff_t authz_scope_level(const authz_scope_t *scope,
+    const unsigned char *p, size_t len);
+static int authz_req_alt_check(const authz_str_t *alt, const char **err);
+static int authz_seg_compile(authz_seg_t *seg, const unsigned char *p,
+    size_t len, unsigned *binds, const char **err);
+static int authz_seg_match(const authz_seg_t *seg, const unsigned char *p,
+    size_t len, const authz_bind_t *bind, unsigned enforce);
+static void authz_pattern_closure(uint64_t *set, int *accept, uint64_t glob,
+    size_t nsegs);
+
+
+int
+authz_perm_valid(const unsigned char *p, size_t len)
+{
+    size_t  i;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!authz_perm_char(p[i])) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+authz_perm_required_valid(const unsigned char *p, size_t len)
+{
+    int     sep;
+    size_t  i;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    /*
+     * "sep" is set at the start and after each separator, so a separator
+     * seen while it is set opens an empty segment: ":a", "a::b", "a.:b"
+     */
+
+    sep = 1;
+
+    for (i = 0; i < len; i++) {
+
+        if (p[i] == '*' || !authz_perm_char(p[i])) {
+            return 0;
+        }
+
+        if (p[i] == ':' || p[i] == '.') {
+            if (sep) {
+                return 0;
+            }
+
+            sep = 1;
+
+        } else {
+            sep = 0;
+        }
+    }
+
+    /* a trailing separator leaves an empty last segment */
+
+    return !sep;
+}
+
+
+int
+authz_grant_satisfies(const authz_str_t *grant, const authz_str_t *req,
+    const authz_scope_t *scope)
+{
+    size_t      n;
+    ptrdiff_t   gc, rc, gl, rl;
+
+    /* an empty requirement is malformed: nothing satisfies it */
+
+    if (req->len == 0) {
+        return 0;
+    }
+
+    if (authz_bytes_eq(grant->data, grant->len, req->data, req->len)) {
+        return 1;
+    }
+
+    n = grant->len;
+
+    if (n == 1 && grant->data[0] == '*') {
+        return 1;
+    }
+
+    /*
+     * "blog:*" and "blog:posts.*": the "*" must be the whole last
+     * segment; the requirement must extend the prefix (separator
+     * included), so "blog:*" covers neither "blogx:a" nor "blog:"
+     */
+
+    if (n >= 2
+        && grant->data[n - 1] == '*'
+        && (grant->data[n - 2] == ':' || grant->data[n - 2] == '.'))
+    {
+        n--;
+
+        if (req->len > n && memcmp(grant->data, req->data, n) == 0) {
+            return 1;
+        }
+    }
+
+    if (scope == NULL || scope->nlevels == 0) {
+        return 0;
+    }
+
+    /* "orders:read:org" covers "orders:read:team": same prefix, level >= */
+
+    gc = authz_last_colon(grant);
+    rc = authz_last_colon(req);
+
+    if (gc < 0 || gc != rc || memcmp(grant->data, req->data, gc) != 0) {
+        return 0;
+    }
+
+    gl = authz_scope_level(scope, grant->data + gc + 1, grant->len - gc - 1);
+    rl = authz_scope_level(scope, req->data + rc + 1, req->len - rc - 1);
+
+    return gl >= 0 && rl >= 0 && gl >= rl;
+}
+
+
+int
+authz_req_satisfied(const authz_req_t *req, const authz_str_t *grants,
+    size_t n, const authz_scope_t *scope)
+{
+    size_t  a, i;
+
+    for (a = 0; a < req->nalts; a++) {
+        for (i = 0; i < n; i++) {
+            if (authz_grant_satisfies(&grants[i], &req->alts[a], scope)) {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+ptrdiff_t
+authz_reqs_check(const authz_req_t *reqs, size_t n,
+    const authz_str_t *grants, size_t ngrants, const authz_scope_t *scope)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (!authz_req_satisfied(&reqs[i], grants, ngrants, scope)) {
+            return (ptrdiff_t) i;
+        }
+    }
+
+    return -1;
+}
+
+
+size_t
+authz_req_count_alts(const unsigned char *p, size_t len)
+{
+    size_t  i, n;
+
+    n = 1;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] == '|') {
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
+int
+authz_req_parse(authz_req_t *req, const unsigned char *p, size_t len,
+    authz_str_t *alts, const char **err)
+{
+    size_t  i, n, start;
+
+    if (len == 0) {
+        *err = "empty requirement";
+        return -1;
+    }
+
+    n = 0;
+    start = 0;
+
+    for (i = 0; i <= len; i++) {
+
+        if (i < len && p[i] != '|') {
+            continue;
+        }
+
+        alts[n].data = p + start;
+        alts[n].len = i - start;
+
+        if (authz_req_alt_check(&alts[n], err) != 0) {
+            return -1;
+        }
+
+        n++;
+        start = i + 1;
+    }
+
+    req->alts = alts;
+    req->nalts = n;
+    req->text.data = p;
+    req->text.len = len;
+
+    return 0;
+}
+
+
+unsigned
+authz_method_bit(const unsigned char *m, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < sizeof(authz_methods) / sizeof(authz_methods[0]); i++) {
+        if (authz_bytes_eq((const unsigned char *) authz_methods[i].name,
+                           authz_methods[i].len, m, len))
+        {
+            return authz_methods[i].bit;
+        }
+    }
+
+    return AUTHZ_METHOD_UNKNOWN;
+}
+
+
+size_t
+authz_pattern_count_segs(const unsigned char *src, size_t len)
+{
+    size_t  i, n;
+
+    /* a pattern has one segment per "/"; never ask for a 0-sized array */
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        if (src[i] == '/') {
+            n++;
+        }
+    }
+
+    return n ? n : 1;
+}
+
+
+int
+authz_pattern_compile(authz_pattern_t *pat, const unsigned char *src,
+    size_t len, authz_seg_t *segs, const char **err)
+{
+    size_t    n, end, start;
+    unsigned  binds;
+
+    if (len == 0 || src[0] != '/') {
+        *err = "pattern must start with \"/\"";
+        return -1;
+    }
+
+    n = 0;
+    binds = 0;
+    start = 1;
+
+    for ( ;; ) {
+
+        for (end = start; end < len && src[end] != '/'; end++) {
+            /* void */
+        }
+
+        if (n == AUTHZ_MAX_PATTERN_SEGMENTS) {
+            *err = "too many segments in pattern";
+            return -1;
+        }
+
+        if (authz_seg_compile(&segs[n], src + start, end - start, &binds, err)
+            != 0)
+        {
+            return -1;
+        }
+
+        n++;
+
+        if (end == len) {
+            break;
+        }
+
+        start = end + 1;
+    }
+
+    pat->segs = segs;
+    pat->nsegs = n;
+    pat->binds = binds;
+
+    return 0;
+}
+
+
+/*
+ * an NFA simulation: bit i of "cur" is set when the first i pattern
+ * segments can have consumed the uri segments read so far, "accept"
+ * stands for i == nsegs (which does not fit into 64 bits); "**" is a
+ * self-loop plus an epsilon move to the next position, so each uri
+ * segment costs at most nsegs steps and nothing backtracks
+ */
+
+int
+authz_pattern_match(const authz_pattern_t *pat, const unsigned char *uri,
+    size_t len, const authz_bind_t *bind, unsigned enforce)
+{
+    int        accept, next_accept;
+    size_t     i, end, start, nsegs;
+    uint64_t   cur, next, glob;
+
+    nsegs = pat->nsegs;
+
+    if (len == 0 || uri[0] != '/' || nsegs > AUTHZ_MAX_PATTERN_SEGMENTS) {
+        return 0;
+    }
+
+    if (bind == NULL) {
+        enforce = 0;
+    }
+
+    glob = 0;
+
+    for (i = 0; i < nsegs; i++) {
+        if (pat->segs[i].type == AUTHZ_SEG_GLOBSTAR) {
+            glob |= AUTHZ_BIT(i);
+        }
+    }
+
+    cur = nsegs ? 1 : 0;
+    accept = (nsegs == 0);
+
+    authz_pattern_closure(&cur, &accept, glob, nsegs);
+
+    start = 1;
+
+    for ( ;; ) {
+
+        for (end = start; end < len && uri[end] != '/'; end++) {
+            /* void */
+        }
+
+        next = 0;
+        next_accept = 0;
+
+        for (i = 0; i < nsegs; i++) {
+
+            if ((cur & AUTHZ_BIT(i)) == 0) {
+                continue;
+            }
+
+            if (glob & AUTHZ_BIT(i)) {
+                next |= AUTHZ_BIT(i);
+                continue;
+            }
+
+            if (!authz_seg_match(&pat->segs[i], uri + start, end - start,
+                                 bind, enforce))
+            {
+                continue;
+            }
+
+            if (i + 1 == nsegs) {
+                next_accept = 1;
+
+            } else {
+                next |= AUTHZ_BIT(i + 1);
+            }
+        }
+
+        authz_pattern_closure(&next, &next_accept, glob, nsegs);
+
+        cur = next;
+        accept = next_accept;
+
+        if (end == len || (cur == 0 && !accept)) {
+            break;
+        }
+
+        start = end + 1;
+    }
+
+    return accept;
+}
+
+
+ptrdiff_t
+authz_rules_find(const authz_rule_t *rules, size_t n, unsigned method,
+    const unsigned char *uri, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+
+        if (rules[i].methods != AUTHZ_METHOD_ANY
+            && (rules[i].methods & method) == 0)
+        {
+            continue;
+        }
+
+        if (authz_pattern_match(&rules[i].pattern, uri, len, NULL, 0)) {
+            return (ptrdiff_t) i;
+        }
+    }
+
+    return -1;
+}
+
+
+static int
+authz_perm_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z')
+           || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9')
+           || c == '_' || c == '-' || c == '.' || c == ':' || c == '*';
+}
+
+
+/* memcmp() must not see a NULL pointer, even with a zero length */
+
+static int
+authz_bytes_eq(const unsigned char *a, size_t alen, const unsigned char *b,
+    size_t blen)
+{
+    if (alen != blen) {
+        return 0;
+    }
+
+    return alen == 0 || memcmp(a, b, alen) == 0;
+}
+
+
+static ptrdiff_t
+authz_last_colon(const authz_str_t *s)
+{
+    size_t  i;
+
+    for (i = s->len; i > 0; i--) {
+        if (s->data[i - 1] == ':') {
+            return (ptrdiff_t) (i - 1);
+        }
+    }
+
+    return -1;
+}
+
+
+/* the first index wins should the configuration repeat a level */
+
+static ptrdiff_t
+authz_scope_level(const authz_scope_t *scope, const unsigned char *p,
+    size_t len)
+{
+    size_t  i;
+
+    if (len == 0) {
+        return -1;
+    }
+
+    for (i = 0; i < scope->nlevels; i++) {
+        if (authz_bytes_eq(scope->levels[i].data, scope->levels[i].len,
+                           p, len))
+        {
+            return (ptrdiff_t) i;
+        }
+    }
+
+    return -1;
+}
+
+
+static int
+authz_req_alt_check(const authz_str_t *alt, const char **err)
+{
+    if (alt->len == 0) {
+        *err = "empty requirement";
+        return -1;
+    }
+
+    if (memchr(alt->data, '*', alt->len) != NULL) {
+        *err = "\"*\" in a required permission";
+        return -1;
+    }
+
+    if (!authz_perm_valid(alt->data, alt->len)) {
+        *err = "invalid character in permission";
+        return -1;
+    }
+
+    if (!authz_perm_required_valid(alt->data, alt->len)) {
+        *err = "empty segment in permission";
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+authz_seg_compile(authz_seg_t *seg, const unsigned char *p, size_t len,
+    unsigned *binds, const char **err)
+{
+    seg->literal.data = p;
+    seg->literal.len = len;
+
+    if (len == 2 && p[0] == '*' && p[1] == '*') {
+        seg->type = AUTHZ_SEG_GLOBSTAR;
+        return 0;
+    }
+
+    if (len == 1 && p[0] == '*') {
+        seg->type = AUTHZ_SEG_STAR;
+        return 0;
+    }
+
+    if (len >= 2 && p[0] == '{' && p[len - 1] == '}') {
+
+        if (len == 8 && memcmp(p, "{tenant}", 8) == 0) {
+            seg->type = AUTHZ_SEG_TENANT;
+            *binds |= AUTHZ_BIND_TENANT;
+            return 0;
+        }
+
+        if (len == 5 && memcmp(p, "{sub}", 5) == 0) {
+            seg->type = AUTHZ_SEG_SUB;
+            *binds |= AUTHZ_BIND_SUB;
+            return 0;
+        }
+
+        *err = "unknown binding, only \"{tenant}\" and \"{sub}\" exist";
+        return -1;
+    }
+
+    /* "a*b", "*.json", "x{tenant}": no partial-segment matching */
+
+    if (len != 0
+        && (memchr(p, '*', len) != NULL
+            || memchr(p, '{', len) != NULL
+            || memchr(p, '}', len) != NULL))
+    {
+        *err = "\"*\", \"**\" and \"{...}\" must be whole segments";
+        return -1;
+    }
+
+    /* a normalized $uri never holds them: such a rule could never match */
+
+    if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+    {
+        *err = "\".\" or \"..\" segment in pattern";
+        return -1;
+    }
+
+    seg->type = AUTHZ_SEG_LITERAL;
+
+    return 0;
+}
+
+
+static int
+authz_seg_match(const authz_seg_t *seg, const unsigned char *p, size_t len,
+    const authz_bind_t *bind, unsigned enforce)
+{
+    switch (seg->type) {
+
+    case AUTHZ_SEG_LITERAL:
+        return authz_bytes_eq(seg->literal.data, seg->literal.len, p, len);
+
+    case AUTHZ_SEG_STAR:
+        return len != 0;
+
+    case AUTHZ_SEG_TENANT:
+        if (len == 0) {
+            return 0;
+        }
+
+        if ((enforce & AUTHZ_BIND_TENANT) == 0 || bind->tenant_any) {
+            return 1;
+        }
+
+        /* an empty tenant never matches: the segment is non-empty */
+
+        return authz_bytes_eq(bind->tenant.data, bind->tenant.len, p, len);
+
+    case AUTHZ_SEG_SUB:
+        if (len == 0) {
+            return 0;
+        }
+
+        if ((enforce & AUTHZ_BIND_SUB) == 0) {
+            return 1;
+        }
+
+        return authz_bytes_eq(bind->sub.data, bind->sub.len, p, len);
+
+    default:
+        /* AUTHZ_SEG_GLOBSTAR is the caller's business */
+        return 0;
+    }
+}
+
+
+/* epsilon moves only go forward, so one ascending pass is enough */
+
+static void
+authz_pattern_closure(uint64_t *set, int *accept, uint64_t glob, size_t nsegs)
+{
+    size_t  i;
+
+    for (i = 0; i < nsegs; i++) {
+
+        if ((*set & glob & AUTHZ_BIT(i)) == 0) {
+            continue;
+        }
+
+        if (i + 1 == nsegs) {
+            *accept = 1;
+
+        } else {
+            *set |= AUTHZ_BIT(i + 1);
+        }
+    }
+}

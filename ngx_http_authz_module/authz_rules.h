@@ -1,0 +1,168 @@
+/*
+ * Copyright (C) ngx_http_authz_module authors
+ *
+ * nginx-free core: permission matching and route patterns.
+ * Includes only libc.
+ */
+
+
+#ifndef _AUTHZ_RULES_H_INCLUDED_
+#define _AUTHZ_RULES_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+typedef struct {
+    size_t                len;
+    const unsigned char  *data;
+} authz_str_t;
+
+
+/* limits (SPEC §7) */
+#define AUTHZ_MAX_PERMISSIONS      4096
+#define AUTHZ_MAX_SERVICES         256
+#define AUTHZ_MAX_PATTERN_SEGMENTS 64
+#define AUTHZ_MAX_SCOPE_LEVELS     32
+
+
+/* method bits; AUTHZ_METHOD_ANY is the "*" of a rule */
+#define AUTHZ_METHOD_UNKNOWN       0x0000
+#define AUTHZ_METHOD_GET           0x0001
+#define AUTHZ_METHOD_HEAD          0x0002
+#define AUTHZ_METHOD_POST          0x0004
+#define AUTHZ_METHOD_PUT           0x0008
+#define AUTHZ_METHOD_PATCH         0x0010
+#define AUTHZ_METHOD_DELETE        0x0020
+#define AUTHZ_METHOD_OPTIONS       0x0040
+#define AUTHZ_METHOD_TRACE         0x0080
+#define AUTHZ_METHOD_CONNECT       0x0100
+#define AUTHZ_METHOD_ANY           0xffffffff
+
+
+typedef enum {
+    AUTHZ_SEG_LITERAL = 0,
+    AUTHZ_SEG_STAR,              /* "*": one non-empty segment */
+    AUTHZ_SEG_GLOBSTAR,          /* "**": zero or more whole segments */
+    AUTHZ_SEG_TENANT,            /* "{tenant}": one segment == tenant */
+    AUTHZ_SEG_SUB                /* "{sub}": one segment == sub */
+} authz_seg_type_e;
+
+
+typedef struct {
+    authz_seg_type_e      type;
+    authz_str_t           literal;  /* AUTHZ_SEG_LITERAL only */
+} authz_seg_t;
+
+
+typedef struct {
+    authz_seg_t          *segs;
+    size_t                nsegs;
+    unsigned              binds;    /* AUTHZ_BIND_* present in pattern */
+} authz_pattern_t;
+
+
+#define AUTHZ_BIND_TENANT  0x01
+#define AUTHZ_BIND_SUB     0x02
+
+
+/* the values the {tenant} and {sub} segments must equal */
+typedef struct {
+    authz_str_t           tenant;
+    authz_str_t           sub;
+    int                   tenant_any;  /* token holds the bypass permission */
+} authz_bind_t;
+
+
+/* one requirement: alternatives joined by "|" */
+typedef struct {
+    authz_str_t          *alts;
+    size_t                nalts;
+    authz_str_t           text;     /* as written, for scope= and logs */
+} authz_req_t;
+
+
+/* scope levels, lowest first */
+typedef struct {
+    authz_str_t          *levels;
+    size_t                nlevels;
+} authz_scope_t;
+
+
+typedef struct {
+    unsigned              methods;
+    authz_pattern_t       pattern;
+    authz_req_t          *reqs;
+    size_t                nreqs;
+    int                   public;   /* "public": no requirement */
+} authz_rule_t;
+
+
+/*
+ * permission strings: A-Z a-z 0-9 _ - . : * and non-empty;
+ * returns 1 if valid
+ */
+int authz_perm_valid(const unsigned char *p, size_t len);
+
+/*
+ * a required permission: as authz_perm_valid(), without "*",
+ * and without empty ":"/"." segments; returns 1 if valid
+ */
+int authz_perm_required_valid(const unsigned char *p, size_t len);
+
+/* 1 if the granted permission satisfies the required one */
+int authz_grant_satisfies(const authz_str_t *grant, const authz_str_t *req,
+    const authz_scope_t *scope);
+
+/* 1 if any of grants[0..n) satisfies any alternative of req */
+int authz_req_satisfied(const authz_req_t *req, const authz_str_t *grants,
+    size_t n, const authz_scope_t *scope);
+
+/*
+ * index of the first requirement of reqs[0..n) that is not satisfied,
+ * or -1 if all are
+ */
+ptrdiff_t authz_reqs_check(const authz_req_t *reqs, size_t n,
+    const authz_str_t *grants, size_t ngrants, const authz_scope_t *scope);
+
+/*
+ * splits "a|b|c" into alternatives; alts must have room for
+ * authz_req_count_alts(); each alternative must pass
+ * authz_perm_required_valid(); returns 0 or -1 with *err set
+ * to a static reason
+ */
+size_t authz_req_count_alts(const unsigned char *p, size_t len);
+int authz_req_parse(authz_req_t *req, const unsigned char *p, size_t len,
+    authz_str_t *alts, const char **err);
+
+/* method name (upper case) to bit, 0 if unknown; "*" gives ANY */
+unsigned authz_method_bit(const unsigned char *m, size_t len);
+
+/*
+ * route patterns; segs must have room for authz_pattern_count_segs();
+ * pattern literals point into src, which must outlive the pattern;
+ * returns 0 or -1 with *err set to a static reason
+ */
+size_t authz_pattern_count_segs(const unsigned char *src, size_t len);
+int authz_pattern_compile(authz_pattern_t *pat, const unsigned char *src,
+    size_t len, authz_seg_t *segs, const char **err);
+
+/*
+ * matches a normalized URI path (starting with "/") in time linear
+ * in its length; bind == NULL treats {tenant} and {sub} as "*";
+ * otherwise only the bindings in "enforce" (AUTHZ_BIND_*) are checked
+ * against bind, the others act as "*"; returns 1 on match
+ */
+int authz_pattern_match(const authz_pattern_t *pat, const unsigned char *uri,
+    size_t len, const authz_bind_t *bind, unsigned enforce);
+
+/*
+ * index of the first rule whose methods contain method and whose
+ * pattern matches uri (bindings as "*"), or -1
+ */
+ptrdiff_t authz_rules_find(const authz_rule_t *rules, size_t n,
+    unsigned method, const unsigned char *uri, size_t len);
+
+
+#endif /* _AUTHZ_RULES_H_INCLUDED_ */

@@ -1,0 +1,1253 @@
+/*
+ * Copyright (C) ngx_http_authz_module authors
+ *
+ * The request path: token source, authentication through the core,
+ * authorization (tenant, service, rules, requirements, conditions),
+ * the one mapping of reasons to status and log level, identity headers,
+ * and the JSON body of a denial.
+ */
+
+
+#include "ngx_http_authz_module.h"
+
+
+typedef struct {
+    ngx_str_t                  name;
+    ngx_uint_t                 hash;
+} ngx_http_authz_header_t;
+
+
+static void ngx_http_authz_cleanup(void *data);
+static ngx_int_t ngx_http_authz_token(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_str_t *token);
+static ngx_int_t ngx_http_authz_identity(ngx_http_request_t *r,
+    ngx_http_authz_ctx_t *ctx);
+static ngx_int_t ngx_http_authz_join(ngx_http_request_t *r, ngx_str_t *out,
+    authz_str_t *a, size_t n);
+static void *ngx_http_authz_alloc(void *data, size_t size);
+static ngx_int_t ngx_http_authz_anonymous(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx);
+static ngx_int_t ngx_http_authz_authorize(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx);
+static ngx_int_t ngx_http_authz_conditions(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf);
+static unsigned ngx_http_authz_method(ngx_http_request_t *r);
+static ngx_int_t ngx_http_authz_deny(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
+    ngx_uint_t status, const char *error, const char *reason,
+    const authz_req_t *req);
+static ngx_int_t ngx_http_authz_www_authenticate(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, const char *error,
+    const char *description, const authz_req_t *req);
+static ngx_int_t ngx_http_authz_headers(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx);
+static ngx_int_t ngx_http_authz_header_add(ngx_http_request_t *r,
+    ngx_uint_t i, ngx_str_t *value);
+static ngx_int_t ngx_http_authz_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_authz_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+/* set, and stripped from clients; the order of ngx_http_authz_headers() */
+
+static ngx_http_authz_header_t  ngx_http_authz_identity_headers[] = {
+    { ngx_string("X-User-Id"), 0 },
+    { ngx_string("X-Tenant-Id"), 0 },
+    { ngx_string("X-User-Permissions"), 0 },
+    { ngx_string("X-User-Services"), 0 },
+    { ngx_null_string, 0 }
+};
+
+
+ngx_http_authz_ctx_t *
+ngx_http_authz_get_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t    *cln;
+    ngx_http_authz_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_authz_module);
+
+    if (ctx != NULL || !(r->main->internal || r->main->filter_finalize)) {
+        return ctx;
+    }
+
+    /*
+     * an internal redirect zeroes r->ctx: the context survives
+     * as the data of its pool cleanup (the realip way)
+     */
+
+    for (cln = r->main->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_authz_cleanup) {
+            ctx = cln->data;
+            ngx_http_set_ctx(r->main, ctx, ngx_http_authz_module);
+            return ctx;
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_http_authz_ctx_t *
+ngx_http_authz_create_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t    *cln;
+    ngx_http_authz_ctx_t  *ctx;
+
+    ctx = ngx_http_authz_get_ctx(r);
+    if (ctx != NULL) {
+        return ctx;
+    }
+
+    cln = ngx_pool_cleanup_add(r->main->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = ngx_pcalloc(r->main->pool, sizeof(ngx_http_authz_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_authz_cleanup;
+    cln->data = ctx;
+
+    ngx_http_set_ctx(r->main, ctx, ngx_http_authz_module);
+
+    return ctx;
+}
+
+
+static void
+ngx_http_authz_cleanup(void *data)
+{
+    ngx_http_authz_ctx_t  *ctx = data;
+
+    if (ctx->payload != NULL) {
+        json_decref(ctx->payload);
+        ctx->payload = NULL;
+    }
+}
+
+
+/*
+ * verifies the token of the main request with the configuration of
+ * the current location, once: a second call with the same configuration
+ * returns the first result; a call from another location (an internal
+ * redirect) re-checks the claims but trusts the key that verified the
+ * same bytes before
+ */
+
+ngx_http_authz_ctx_t *
+ngx_http_authz_authenticate(ngx_http_request_t *r)
+{
+    u_char                     *scratch;
+    ngx_int_t                   rc;
+    ngx_str_t                   token;
+    authz_err_e                 err;
+    authz_token_t               tok;
+    const unsigned char        *trusted;
+    ngx_http_authz_ctx_t       *ctx;
+    ngx_http_authz_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_authz_module);
+
+    ctx = ngx_http_authz_create_ctx(r);
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    if (alcf->mode == NGX_HTTP_AUTHZ_OFF
+        || (ctx->conf == alcf && ctx->state != NGX_HTTP_AUTHZ_TOKEN_NONE))
+    {
+        return ctx;
+    }
+
+    rc = ngx_http_authz_token(r, alcf, &token);
+
+    if (rc == NGX_ERROR) {
+        return NULL;
+    }
+
+    trusted = NULL;
+
+    if (ctx->verified && token.len == ctx->token.len
+        && ngx_memcmp(token.data, ctx->token.data, token.len) == 0)
+    {
+        trusted = ctx->fingerprint;
+    }
+
+    /* a fresh evaluation for this configuration */
+
+    ngx_http_authz_cleanup(ctx);
+    ngx_memzero(&ctx->id, sizeof(authz_identity_t));
+    ngx_str_null(&ctx->permissions);
+    ngx_str_null(&ctx->services);
+    ngx_str_null(&ctx->roles);
+    ngx_str_null(&ctx->kid);
+    ngx_str_null(&ctx->alg);
+    ctx->has_exp = 0;
+
+    ctx->conf = alcf;
+    ctx->token = token;
+    ctx->err = AUTHZ_OK;
+    ctx->detail = NULL;
+
+    if (rc == NGX_DECLINED) {
+        ctx->state = NGX_HTTP_AUTHZ_TOKEN_MISSING;
+        return ctx;
+    }
+
+    if (rc == NGX_ABORT) {
+        ctx->state = NGX_HTTP_AUTHZ_TOKEN_INVALID;
+        ctx->err = AUTHZ_ERR_MALFORMED;
+        ctx->detail = "malformed authorization header";
+        return ctx;
+    }
+
+    scratch = ngx_pnalloc(r->pool, token.len + 1);
+    if (scratch == NULL) {
+        return NULL;
+    }
+
+    /* the cheap checks (size, shape, alg, kid, exp) come before the RSA */
+
+    err = authz_token_decode(&tok, token.data, token.len, scratch,
+                             &alcf->verify);
+
+    if (err == AUTHZ_OK) {
+        err = authz_token_check_claims(&tok, &alcf->verify, ngx_time());
+    }
+
+    if (err == AUTHZ_OK) {
+        err = authz_token_verify(&tok, &alcf->verify, trusted);
+    }
+
+    /* the payload is owned by the context from now on */
+
+    ctx->payload = tok.payload;
+    tok.payload = NULL;
+
+    if (tok.has_kid) {
+        ctx->kid.data = ngx_pnalloc(r->pool, tok.kid_len);
+        if (ctx->kid.data == NULL) {
+            return NULL;
+        }
+
+        ngx_memcpy(ctx->kid.data, tok.kid, tok.kid_len);
+        ctx->kid.len = tok.kid_len;
+    }
+
+    if (tok.alg_name != NULL) {
+        ctx->alg.data = (u_char *) tok.alg_name;
+        ctx->alg.len = ngx_strlen(tok.alg_name);
+    }
+
+    ctx->has_exp = tok.has_exp;
+    ctx->exp = tok.exp;
+
+    if (err == AUTHZ_OK) {
+        ngx_memcpy(ctx->fingerprint, tok.key->fingerprint, 32);
+        ctx->verified = 1;
+
+        err = authz_identity_get(&ctx->id, ctx->payload, &alcf->claims,
+                                 ngx_http_authz_alloc, r->pool, &tok.detail);
+    }
+
+    ctx->err = err;
+    ctx->detail = tok.detail;
+
+    if (err == AUTHZ_ERR_INTERNAL) {
+        ctx->state = NGX_HTTP_AUTHZ_TOKEN_ERROR;
+        return ctx;
+    }
+
+    if (err != AUTHZ_OK) {
+        ctx->state = NGX_HTTP_AUTHZ_TOKEN_INVALID;
+        return ctx;
+    }
+
+    if (ngx_http_authz_identity(r, ctx) != NGX_OK) {
+        return NULL;
+    }
+
+    ctx->state = NGX_HTTP_AUTHZ_TOKEN_VALID;
+
+    return ctx;
+}
+
+
+/*
+ * NGX_OK: token found, NGX_DECLINED: no token, NGX_ABORT: more than
+ * one token or an Authorization header that is not "Bearer <token>"
+ */
+
+static ngx_int_t
+ngx_http_authz_token(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
+    ngx_str_t *token)
+{
+    u_char           *p;
+    ngx_str_t        *value;
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    ngx_str_null(token);
+
+    if (alcf->token != NULL) {
+        if (ngx_http_complex_value(r, alcf->token, token) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        return (token->len == 0) ? NGX_DECLINED : NGX_OK;
+    }
+
+    n = 0;
+    value = NULL;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Authorization") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Authorization",
+                               sizeof("Authorization") - 1) == 0)
+        {
+            value = &h[i].value;
+            n++;
+        }
+    }
+
+    if (n == 0) {
+        return NGX_DECLINED;
+    }
+
+    /* exactly one header, "Bearer" (any case), one space, the token */
+
+    if (n > 1
+        || value->len <= sizeof("Bearer ") - 1
+        || ngx_strncasecmp(value->data, (u_char *) "Bearer ",
+                           sizeof("Bearer ") - 1) != 0)
+    {
+        return NGX_ABORT;
+    }
+
+    token->data = value->data + sizeof("Bearer ") - 1;
+    token->len = value->len - (sizeof("Bearer ") - 1);
+
+    for (p = token->data; p < token->data + token->len; p++) {
+        if (*p <= ' ' || *p >= 0x7f) {
+            return NGX_ABORT;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_authz_alloc(void *data, size_t size)
+{
+    return ngx_palloc(data, size);
+}
+
+
+static ngx_int_t
+ngx_http_authz_identity(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx)
+{
+    if (ngx_http_authz_join(r, &ctx->permissions, ctx->id.perms,
+                            ctx->id.nperms)
+        != NGX_OK
+        || ngx_http_authz_join(r, &ctx->services, ctx->id.services,
+                               ctx->id.nservices)
+           != NGX_OK
+        || ngx_http_authz_join(r, &ctx->roles, ctx->id.roles,
+                               ctx->id.nroles)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_authz_join(ngx_http_request_t *r, ngx_str_t *out, authz_str_t *a,
+    size_t n)
+{
+    u_char  *p;
+    size_t   i, len;
+
+    ngx_str_null(out);
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (i = 0; i < n; i++) {
+        len += a[i].len + 1;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+
+    for (i = 0; i < n; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        p = ngx_cpymem(p, a[i].data, a[i].len);
+    }
+
+    out->len = p - out->data;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_authz_access_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                   rc;
+    ngx_http_authz_ctx_t       *ctx;
+    ngx_http_authz_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_authz_module);
+
+    if (alcf->mode == NGX_HTTP_AUTHZ_OFF) {
+        ctx = ngx_http_authz_get_ctx(r);
+
+        if (ngx_http_authz_headers(r, alcf, ctx) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ctx != NULL && ctx->result == NGX_HTTP_AUTHZ_RESULT_NONE) {
+            ctx->result = NGX_HTTP_AUTHZ_RESULT_OFF;
+        }
+
+        return NGX_DECLINED;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "authz access handler");
+
+    ctx = ngx_http_authz_authenticate(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    switch (ctx->state) {
+
+    case NGX_HTTP_AUTHZ_TOKEN_VALID:
+        rc = ngx_http_authz_authorize(r, alcf, ctx);
+        break;
+
+    case NGX_HTTP_AUTHZ_TOKEN_MISSING:
+        if (alcf->mode == NGX_HTTP_AUTHZ_OPTIONAL) {
+            rc = ngx_http_authz_anonymous(r, alcf, ctx);
+            break;
+        }
+
+        rc = ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_UNAUTHORIZED,
+                                 "missing_token", "no token was provided",
+                                 NULL);
+        break;
+
+    case NGX_HTTP_AUTHZ_TOKEN_INVALID:
+        rc = ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_UNAUTHORIZED,
+                                 "invalid_token", authz_strerror(ctx->err),
+                                 NULL);
+        break;
+
+    default: /* NGX_HTTP_AUTHZ_TOKEN_ERROR */
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "authz: token verification failed internally: %s",
+                      ctx->detail ? ctx->detail : "unknown");
+        ctx->result = NGX_HTTP_AUTHZ_RESULT_DENY;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_OK || rc == NGX_DECLINED) {
+        if (ngx_http_authz_headers(r, alcf, ctx) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return rc;
+}
+
+
+/* "authz optional" without a token */
+
+static ngx_int_t
+ngx_http_authz_anonymous(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx)
+{
+    ptrdiff_t      i;
+    ngx_int_t      rc;
+    authz_rule_t  *rule;
+
+    rc = ngx_http_authz_conditions(r, alcf);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
+                                   "forbidden", "condition not met", NULL);
+    }
+
+    if (alcf->rules != NULL) {
+        rule = alcf->rules->elts;
+        i = authz_rules_find(rule, alcf->rules->nelts,
+                             ngx_http_authz_method(r), r->uri.data,
+                             r->uri.len);
+
+        if (i < 0 && alcf->rules_default == NGX_HTTP_AUTHZ_DENY) {
+            return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
+                                       "forbidden", "no rule matched", NULL);
+        }
+
+        if (i >= 0 && !rule[i].public) {
+            goto missing;
+        }
+    }
+
+    if (alcf->require != NULL || alcf->service.len || alcf->tenant != NULL) {
+        goto missing;
+    }
+
+    ctx->result = NGX_HTTP_AUTHZ_RESULT_ANONYMOUS;
+
+    /* an anonymous request is not vouched for: "satisfy any" goes on */
+
+    return NGX_DECLINED;
+
+missing:
+
+    return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_UNAUTHORIZED,
+                               "missing_token", "no token was provided",
+                               NULL);
+}
+
+
+static ngx_int_t
+ngx_http_authz_authorize(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx)
+{
+    ptrdiff_t        i, k;
+    ngx_int_t        rc;
+    ngx_str_t        tenant;
+    authz_bind_t     bind;
+    authz_rule_t    *rule;
+    authz_identity_t *id;
+
+    id = &ctx->id;
+
+    ngx_memzero(&bind, sizeof(authz_bind_t));
+
+    bind.tenant = id->tenant;
+    bind.sub = id->sub;
+
+    /* the bypass permission is matched exactly: no wildcard grants it */
+
+    if (alcf->tenant_bypass.len) {
+        bind.tenant_any = authz_str_in(id->perms, id->nperms,
+                                       alcf->tenant_bypass.data,
+                                       alcf->tenant_bypass.len);
+    }
+
+    if (alcf->tenant != NULL) {
+        if (ngx_http_complex_value(r, alcf->tenant, &tenant) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (tenant.len == 0) {
+            return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
+                                       "tenant_mismatch",
+                                       "request names no tenant", NULL);
+        }
+
+        if (!bind.tenant_any
+            && (tenant.len != id->tenant.len
+                || ngx_memcmp(tenant.data, id->tenant.data, tenant.len)
+                   != 0))
+        {
+            return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
+                                       "tenant_mismatch",
+                                       "token is for another tenant", NULL);
+        }
+    }
+
+    if (alcf->service.len
+        && !authz_str_in(id->services, id->nservices, alcf->service.data,
+                         alcf->service.len))
+    {
+        return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
+                                   "service_disabled",
+                                   "service not enabled for the tenant",
+                                   NULL);
+    }
+
+    if (alcf->rules != NULL) {
+        rule = alcf->rules->elts;
+        i = authz_rules_find(rule, alcf->rules->nelts,
+                             ngx_http_authz_method(r), r->uri.data,
+                             r->uri.len);
+
+        if (i < 0) {
+            if (alcf->rules_default == NGX_HTTP_AUTHZ_DENY) {
+                return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
+                                           "forbidden", "no rule matched",
+                                           NULL);
+            }
+
+        } else {
+            rule = &rule[i];
+
+            if ((rule->pattern.binds & AUTHZ_BIND_TENANT)
+                && !authz_pattern_match(&rule->pattern, r->uri.data,
+                                        r->uri.len, &bind, AUTHZ_BIND_TENANT))
+            {
+                return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
+                                           "tenant_mismatch",
+                                           "path names another tenant",
+                                           NULL);
+            }
+
+            if ((rule->pattern.binds & AUTHZ_BIND_SUB)
+                && !authz_pattern_match(&rule->pattern, r->uri.data,
+                                        r->uri.len, &bind,
+                                        AUTHZ_BIND_TENANT|AUTHZ_BIND_SUB))
+            {
+                return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
+                                           "forbidden",
+                                           "path names another user", NULL);
+            }
+
+            if (!rule->public) {
+                k = authz_reqs_check(rule->reqs, rule->nreqs, id->perms,
+                                     id->nperms, &alcf->scope);
+                if (k >= 0) {
+                    return ngx_http_authz_deny(r, alcf, ctx,
+                                               NGX_HTTP_FORBIDDEN,
+                                               "insufficient_scope",
+                                               "permission missing",
+                                               &rule->reqs[k]);
+                }
+            }
+        }
+    }
+
+    if (alcf->require != NULL) {
+        k = authz_reqs_check(alcf->require->elts, alcf->require->nelts,
+                             id->perms, id->nperms, &alcf->scope);
+        if (k >= 0) {
+            return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
+                                       "insufficient_scope",
+                                       "permission missing",
+                                       (authz_req_t *) alcf->require->elts
+                                       + k);
+        }
+    }
+
+    rc = ngx_http_authz_conditions(r, alcf);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
+                                   "forbidden", "condition not met", NULL);
+    }
+
+    ctx->result = NGX_HTTP_AUTHZ_RESULT_ALLOW;
+    ctx->allowed = 1;
+    ngx_str_null(&ctx->error);
+    ngx_str_null(&ctx->reason);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "authz allowed sub:\"%V\" tenant:\"%V\"",
+                   &id->sub, &id->tenant);
+
+    return NGX_OK;
+}
+
+
+/* NGX_OK: every condition holds, NGX_DECLINED: one does not */
+
+static ngx_int_t
+ngx_http_authz_conditions(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf)
+{
+    ngx_str_t                  value;
+    ngx_uint_t                 i;
+    ngx_http_complex_value_t  *cv;
+
+    if (alcf->conditions == NULL) {
+        return NGX_OK;
+    }
+
+    cv = alcf->conditions->elts;
+
+    for (i = 0; i < alcf->conditions->nelts; i++) {
+        if (ngx_http_complex_value(r, &cv[i], &value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (value.len == 0 || (value.len == 1 && value.data[0] == '0')) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static unsigned
+ngx_http_authz_method(ngx_http_request_t *r)
+{
+    switch (r->method) {
+
+    case NGX_HTTP_GET:
+        return AUTHZ_METHOD_GET;
+
+    case NGX_HTTP_HEAD:
+        return AUTHZ_METHOD_HEAD;
+
+    case NGX_HTTP_POST:
+        return AUTHZ_METHOD_POST;
+
+    case NGX_HTTP_PUT:
+        return AUTHZ_METHOD_PUT;
+
+    case NGX_HTTP_PATCH:
+        return AUTHZ_METHOD_PATCH;
+
+    case NGX_HTTP_DELETE:
+        return AUTHZ_METHOD_DELETE;
+
+    case NGX_HTTP_OPTIONS:
+        return AUTHZ_METHOD_OPTIONS;
+
+    case NGX_HTTP_TRACE:
+        return AUTHZ_METHOD_TRACE;
+
+    case NGX_HTTP_CONNECT:
+        return AUTHZ_METHOD_CONNECT;
+    }
+
+    return AUTHZ_METHOD_UNKNOWN;
+}
+
+
+/* the one place where a denial becomes a status, a header and a log line */
+
+static ngx_int_t
+ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
+    ngx_http_authz_ctx_t *ctx, ngx_uint_t status, const char *error,
+    const char *reason, const authz_req_t *req)
+{
+    u_char                    *p;
+    size_t                     len;
+    ngx_str_t                  none = ngx_string("-");
+    ngx_str_t                 *sub, *tenant;
+    ngx_uint_t                 i;
+    const char                *description;
+    ngx_http_err_page_t       *err_page;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    ctx->result = NGX_HTTP_AUTHZ_RESULT_DENY;
+    ctx->allowed = 0;
+    ctx->error.data = (u_char *) error;
+    ctx->error.len = ngx_strlen(error);
+    ctx->reason.data = (u_char *) reason;
+    ctx->reason.len = ngx_strlen(reason);
+    ngx_str_null(&ctx->scope);
+
+    if (req != NULL) {
+        ctx->scope.data = (u_char *) req->text.data;
+        ctx->scope.len = req->text.len;
+    }
+
+    sub = ctx->id.sub.len ? (ngx_str_t *) &ctx->id.sub : &none;
+    tenant = ctx->id.tenant.len ? (ngx_str_t *) &ctx->id.tenant : &none;
+
+    if (status == NGX_HTTP_UNAUTHORIZED) {
+        description = reason;
+
+        if (ctx->state == NGX_HTTP_AUTHZ_TOKEN_INVALID) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "authz: invalid token: %s (%s), kid: \"%V\"",
+                          reason, ctx->detail ? ctx->detail : "-",
+                          ctx->kid.len ? &ctx->kid : &none);
+
+        } else {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "authz: no token was provided");
+        }
+
+        if (ngx_http_authz_www_authenticate(r, alcf,
+                ctx->state == NGX_HTTP_AUTHZ_TOKEN_INVALID ? error : NULL,
+                description, NULL)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "authz: access forbidden: %s (%s), sub: \"%V\", "
+                      "tenant: \"%V\", requirement: \"%V\"",
+                      error, reason, sub, tenant,
+                      ctx->scope.len ? &ctx->scope : &none);
+
+        status = alcf->deny_status;
+        description = reason;
+
+        if (status == NGX_HTTP_FORBIDDEN && req != NULL
+            && ngx_http_authz_www_authenticate(r, alcf, error, NULL, req)
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* 404 answers exactly as a missing resource does */
+
+        if (status == NGX_HTTP_NOT_FOUND) {
+            return status;
+        }
+    }
+
+    /* an error_page for the status makes the body; otherwise JSON */
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (clcf->error_pages) {
+        err_page = clcf->error_pages->elts;
+
+        for (i = 0; i < clcf->error_pages->nelts; i++) {
+            if (err_page[i].status == (ngx_int_t) status) {
+                return status;
+            }
+        }
+    }
+
+    len = sizeof("{\"error\":\"\",\"error_description\":\"\"}") - 1
+          + ngx_strlen(error) + ngx_strlen(description);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->json.data = p;
+    ctx->json.len = ngx_sprintf(p, "{\"error\":\"%s\",\"error_description\":"
+                                "\"%s\"}", error, description) - p;
+    ctx->json_status = status;
+
+    return status;
+}
+
+
+static ngx_int_t
+ngx_http_authz_www_authenticate(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, const char *error,
+    const char *description, const authz_req_t *req)
+{
+    u_char           *p;
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_table_elt_t  *h;
+
+    len = sizeof("Bearer realm=\"\"") - 1 + alcf->realm.len;
+
+    if (error != NULL) {
+        len += sizeof(", error=\"\"") - 1 + ngx_strlen(error);
+    }
+
+    if (description != NULL) {
+        len += sizeof(", error_description=\"\"") - 1
+               + ngx_strlen(description);
+    }
+
+    if (req != NULL) {
+        len += sizeof(", scope=\"\"") - 1 + req->text.len;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = r->headers_out.www_authenticate;
+
+    if (h == NULL) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        r->headers_out.www_authenticate = h;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "WWW-Authenticate");
+    h->value.data = p;
+
+    p = ngx_sprintf(p, "Bearer realm=\"%V\"", &alcf->realm);
+
+    if (error != NULL) {
+        p = ngx_sprintf(p, ", error=\"%s\"", error);
+    }
+
+    if (description != NULL) {
+        p = ngx_sprintf(p, ", error_description=\"%s\"", description);
+    }
+
+    if (req != NULL) {
+        /* RFC 6750 3: scope is a space-delimited list: every alternative */
+
+        p = ngx_cpymem(p, ", scope=\"", sizeof(", scope=\"") - 1);
+
+        for (i = 0; i < req->nalts; i++) {
+            if (i) {
+                *p++ = ' ';
+            }
+
+            p = ngx_cpymem(p, req->alts[i].data, req->alts[i].len);
+        }
+
+        *p++ = '"';
+    }
+
+    h->value.len = p - h->value.data;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_authz_precontent_handler(ngx_http_request_t *r)
+{
+    ngx_http_authz_ctx_t       *ctx;
+    ngx_http_authz_loc_conf_t  *alcf;
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_authz_module);
+    ctx = ngx_http_authz_get_ctx(r);
+
+    if (ctx != NULL && ctx->headers_loc == r->loc_conf) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_authz_headers(r, alcf, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * removes every copy of the identity headers (and, with
+ * "authz_forward_token off", of Authorization) from the request, then
+ * sets them from the verified token; idempotent, so that internal
+ * redirects may run it again
+ */
+
+static ngx_int_t
+ngx_http_authz_headers(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
+    ngx_http_authz_ctx_t *ctx)
+{
+    ngx_uint_t                i, j, found, add, drop_auth;
+    ngx_list_t                headers;
+    ngx_list_part_t          *part;
+    ngx_table_elt_t          *h, *nh;
+    ngx_http_authz_header_t  *ih;
+
+    if (r != r->main) {
+        return NGX_OK;
+    }
+
+    add = (ctx != NULL && ctx->allowed && alcf->forward);
+    drop_auth = (alcf->mode != NGX_HTTP_AUTHZ_OFF && !alcf->forward_token);
+
+    if (ctx != NULL) {
+        ctx->headers_loc = r->loc_conf;
+    }
+
+    if (!alcf->strip_headers && !add && !drop_auth) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_authz_identity_headers[0].hash == 0) {
+        for (ih = ngx_http_authz_identity_headers; ih->name.len; ih++) {
+            ih->hash = ngx_hash_key_lc(ih->name.data, ih->name.len);
+        }
+    }
+
+    found = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (drop_auth && h[i].key.len == sizeof("Authorization") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Authorization",
+                               sizeof("Authorization") - 1) == 0)
+        {
+            h[i].hash = (ngx_uint_t) -1;
+            found++;
+            continue;
+        }
+
+        for (ih = ngx_http_authz_identity_headers; ih->name.len; ih++) {
+            if (h[i].key.len == ih->name.len
+                && ngx_strncasecmp(h[i].key.data, ih->name.data,
+                                   ih->name.len) == 0)
+            {
+                /* marks the copy for removal below */
+                h[i].hash = (ngx_uint_t) -1;
+                found++;
+                break;
+            }
+        }
+    }
+
+    if (found) {
+        if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        part = &r->headers_in.headers.part;
+        h = part->elts;
+
+        for (i = 0; /* void */; i++) {
+
+            if (i >= part->nelts) {
+                if (part->next == NULL) {
+                    break;
+                }
+
+                part = part->next;
+                h = part->elts;
+                i = 0;
+            }
+
+            if (h[i].hash == (ngx_uint_t) -1) {
+                continue;
+            }
+
+            nh = ngx_list_push(&headers);
+            if (nh == NULL) {
+                return NGX_ERROR;
+            }
+
+            *nh = h[i];
+        }
+
+        r->headers_in.headers = headers;
+
+        if (drop_auth) {
+            r->headers_in.authorization = NULL;
+        }
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "authz removed %ui request headers", found);
+    }
+
+    if (!add) {
+        return NGX_OK;
+    }
+
+    for (j = 0; j < 4; j++) {
+        if (ngx_http_authz_header_add(r, j,
+                j == 0 ? (ngx_str_t *) &ctx->id.sub
+                : j == 1 ? (ngx_str_t *) &ctx->id.tenant
+                : j == 2 ? &ctx->permissions : &ctx->services)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_authz_header_add(ngx_http_request_t *r, ngx_uint_t i,
+    ngx_str_t *value)
+{
+    ngx_table_elt_t          *h;
+    ngx_http_authz_header_t  *ih;
+
+    ih = &ngx_http_authz_identity_headers[i];
+
+    h = ngx_list_push(&r->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key = ih->name;
+    h->hash = ih->hash;
+    h->value.data = value->data ? value->data : (u_char *) "";
+    h->value.len = value->len;
+
+    h->lowcase_key = ngx_pnalloc(r->pool, ih->name.len);
+    if (h->lowcase_key == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_strlow(h->lowcase_key, ih->name.data, ih->name.len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * the JSON body: nginx's own error page is replaced on its way out,
+ * so that "satisfy", "auth_delay" and keepalive handling stay nginx's
+ */
+
+ngx_int_t
+ngx_http_authz_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_authz_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_authz_body_filter;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_authz_header_filter(ngx_http_request_t *r)
+{
+    ngx_http_authz_ctx_t  *ctx;
+
+    if (r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_authz_module);
+
+    if (ctx == NULL || ctx->json_status == 0
+        || r->headers_out.status != ctx->json_status)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx->json_status = 0;
+    ctx->json_body = 1;
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    ngx_str_null(&r->headers_out.charset);
+
+    r->headers_out.content_length_n = ctx->json.len;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_authz_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_buf_t             *b;
+    ngx_uint_t             last;
+    ngx_chain_t           *cl, out;
+    ngx_http_authz_ctx_t  *ctx;
+
+    if (in == NULL || r != r->main) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_authz_module);
+
+    if (ctx == NULL || !ctx->json_body) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    /* nginx's HTML error page is consumed, not sent */
+
+    last = 0;
+
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+
+        if (cl->buf->last_buf || cl->buf->last_in_chain) {
+            last = 1;
+        }
+    }
+
+    if (!last) {
+        return NGX_OK;
+    }
+
+    ctx->json_body = 0;
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = ctx->json.data;
+    b->last = ctx->json.data + ctx->json.len;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_next_body_filter(r, &out);
+}

@@ -1,0 +1,1102 @@
+/*
+ * Copyright (C) ngx_http_authz_module authors
+ *
+ * Directives, configuration merge and module registration.  Keys,
+ * rules and requirements are parsed here once, into cf->pool; the
+ * request path only reads what this file builds.
+ */
+
+
+#include "ngx_http_authz_module.h"
+
+
+static ngx_int_t ngx_http_authz_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_authz_init(ngx_conf_t *cf);
+static void *ngx_http_authz_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_authz_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+
+static char *ngx_http_authz_realm_check(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_authz_claim_check(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_authz_token_size_check(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_authz_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static void ngx_http_authz_key_cleanup(void *data);
+static char *ngx_http_authz_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_authz_str_list(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_authz_role(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_authz_require(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_authz_rule(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_authz_condition(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_authz_deny_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_authz_req_compile(ngx_conf_t *cf, ngx_str_t *value,
+    authz_req_t *req);
+
+
+static ngx_conf_enum_t  ngx_http_authz_modes[] = {
+    { ngx_string("off"), NGX_HTTP_AUTHZ_OFF },
+    { ngx_string("on"), NGX_HTTP_AUTHZ_ON },
+    { ngx_string("optional"), NGX_HTTP_AUTHZ_OPTIONAL },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_authz_rules_defaults[] = {
+    { ngx_string("deny"), NGX_HTTP_AUTHZ_DENY },
+    { ngx_string("allow"), NGX_HTTP_AUTHZ_ALLOW },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_post_t  ngx_http_authz_realm_post = {
+    ngx_http_authz_realm_check
+};
+
+static ngx_conf_post_t  ngx_http_authz_claim_post = {
+    ngx_http_authz_claim_check
+};
+
+static ngx_conf_post_t  ngx_http_authz_token_size_post = {
+    ngx_http_authz_token_size_check
+};
+
+
+static ngx_command_t  ngx_http_authz_commands[] = {
+
+    { ngx_string("authz"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, mode),
+      &ngx_http_authz_modes },
+
+    { ngx_string("authz_realm"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, realm),
+      &ngx_http_authz_realm_post },
+
+    { ngx_string("authz_key_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_authz_key_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("authz_algorithms"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_authz_algorithms,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("authz_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, token),
+      NULL },
+
+    { ngx_string("authz_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_authz_str_list,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, issuers),
+      NULL },
+
+    { ngx_string("authz_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_authz_str_list,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, audiences),
+      NULL },
+
+    { ngx_string("authz_leeway"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, leeway),
+      NULL },
+
+    { ngx_string("authz_require_exp"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, require_exp),
+      NULL },
+
+    { ngx_string("authz_max_token_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, max_token_size),
+      &ngx_http_authz_token_size_post },
+
+    { ngx_string("authz_permissions_claim"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, permissions_claim),
+      &ngx_http_authz_claim_post },
+
+    { ngx_string("authz_tenant_claim"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, tenant_claim),
+      &ngx_http_authz_claim_post },
+
+    { ngx_string("authz_services_claim"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, services_claim),
+      &ngx_http_authz_claim_post },
+
+    { ngx_string("authz_roles_claim"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, roles_claim),
+      &ngx_http_authz_claim_post },
+
+    { ngx_string("authz_role"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_authz_role,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("authz_scope_levels"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_authz_str_list,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, scope_levels),
+      NULL },
+
+    { ngx_string("authz_require"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LMT_CONF
+                        |NGX_CONF_1MORE,
+      ngx_http_authz_require,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("authz_rule"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_authz_rule,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("authz_rules_default"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, rules_default),
+      &ngx_http_authz_rules_defaults },
+
+    { ngx_string("authz_service"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LMT_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, service),
+      &ngx_http_authz_claim_post },
+
+    { ngx_string("authz_tenant"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, tenant),
+      NULL },
+
+    { ngx_string("authz_tenant_bypass"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, tenant_bypass),
+      &ngx_http_authz_claim_post },
+
+    { ngx_string("authz_condition"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LMT_CONF
+                        |NGX_CONF_1MORE,
+      ngx_http_authz_condition,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("authz_forward"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, forward),
+      NULL },
+
+    { ngx_string("authz_forward_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, forward_token),
+      NULL },
+
+    { ngx_string("authz_strip_headers"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, strip_headers),
+      NULL },
+
+    { ngx_string("authz_deny_status"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_authz_deny_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, deny_status),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_authz_module_ctx = {
+    ngx_http_authz_preconfiguration,       /* preconfiguration */
+    ngx_http_authz_init,                   /* postconfiguration */
+
+    ngx_http_authz_create_main_conf,       /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_authz_create_loc_conf,        /* create location configuration */
+    ngx_http_authz_merge_loc_conf          /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_authz_module = {
+    NGX_MODULE_V1,
+    &ngx_http_authz_module_ctx,            /* module context */
+    ngx_http_authz_commands,               /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_int_t
+ngx_http_authz_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_authz_add_variables(cf);
+}
+
+
+static ngx_int_t
+ngx_http_authz_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_authz_access_handler;
+
+    /*
+     * client copies of the identity headers are removed again before
+     * content, for requests where "satisfy any" skipped the access handler
+     */
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_authz_precontent_handler;
+
+    return ngx_http_authz_filter_init(cf);
+}
+
+
+static void *
+ngx_http_authz_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_authz_main_conf_t  *amcf;
+
+    amcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_authz_main_conf_t));
+    if (amcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     amcf->roles = NULL;
+     */
+
+    return amcf;
+}
+
+
+static void *
+ngx_http_authz_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_authz_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_authz_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->realm = { 0, NULL };
+     *     conf->permissions_claim = { 0, NULL };
+     *     conf->tenant_claim = { 0, NULL };
+     *     conf->services_claim = { 0, NULL };
+     *     conf->roles_claim = { 0, NULL };
+     *     conf->service = { 0, NULL };
+     *     conf->tenant_bypass = { 0, NULL };
+     *     conf->verify = { 0 };
+     *     conf->claims = { 0 };
+     *     conf->scope = { 0 };
+     */
+
+    conf->mode = NGX_CONF_UNSET_UINT;
+    conf->keys = NGX_CONF_UNSET_PTR;
+    conf->algorithms = NGX_CONF_UNSET_UINT;
+    conf->token = NGX_CONF_UNSET_PTR;
+    conf->issuers = NGX_CONF_UNSET_PTR;
+    conf->audiences = NGX_CONF_UNSET_PTR;
+    conf->leeway = NGX_CONF_UNSET;
+    conf->require_exp = NGX_CONF_UNSET;
+    conf->max_token_size = NGX_CONF_UNSET_SIZE;
+    conf->scope_levels = NGX_CONF_UNSET_PTR;
+    conf->require = NGX_CONF_UNSET_PTR;
+    conf->rules = NGX_CONF_UNSET_PTR;
+    conf->rules_default = NGX_CONF_UNSET_UINT;
+    conf->tenant = NGX_CONF_UNSET_PTR;
+    conf->conditions = NGX_CONF_UNSET_PTR;
+    conf->forward = NGX_CONF_UNSET;
+    conf->forward_token = NGX_CONF_UNSET;
+    conf->strip_headers = NGX_CONF_UNSET;
+    conf->deny_status = NGX_CONF_UNSET_UINT;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_authz_loc_conf_t *prev = parent;
+    ngx_http_authz_loc_conf_t *conf = child;
+
+    ngx_http_authz_main_conf_t  *amcf;
+
+    ngx_conf_merge_uint_value(conf->mode, prev->mode, NGX_HTTP_AUTHZ_OFF);
+    ngx_conf_merge_str_value(conf->realm, prev->realm, "api");
+    ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
+    ngx_conf_merge_uint_value(conf->algorithms, prev->algorithms,
+                              AUTHZ_ALG_RS256);
+    ngx_conf_merge_ptr_value(conf->token, prev->token, NULL);
+    ngx_conf_merge_ptr_value(conf->issuers, prev->issuers, NULL);
+    ngx_conf_merge_ptr_value(conf->audiences, prev->audiences, NULL);
+    ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 0);
+    ngx_conf_merge_value(conf->require_exp, prev->require_exp, 1);
+    ngx_conf_merge_size_value(conf->max_token_size, prev->max_token_size,
+                              8192);
+    ngx_conf_merge_str_value(conf->permissions_claim,
+                             prev->permissions_claim, "permissions");
+    ngx_conf_merge_str_value(conf->tenant_claim, prev->tenant_claim, "tid");
+    ngx_conf_merge_str_value(conf->services_claim, prev->services_claim,
+                             "services");
+    ngx_conf_merge_str_value(conf->roles_claim, prev->roles_claim, "roles");
+    ngx_conf_merge_ptr_value(conf->scope_levels, prev->scope_levels, NULL);
+    ngx_conf_merge_ptr_value(conf->require, prev->require, NULL);
+    ngx_conf_merge_ptr_value(conf->rules, prev->rules, NULL);
+    ngx_conf_merge_uint_value(conf->rules_default, prev->rules_default,
+                              NGX_HTTP_AUTHZ_DENY);
+    ngx_conf_merge_str_value(conf->service, prev->service, "");
+    ngx_conf_merge_ptr_value(conf->tenant, prev->tenant, NULL);
+    ngx_conf_merge_str_value(conf->tenant_bypass, prev->tenant_bypass, "");
+    ngx_conf_merge_ptr_value(conf->conditions, prev->conditions, NULL);
+    ngx_conf_merge_value(conf->forward, prev->forward, 1);
+    ngx_conf_merge_value(conf->forward_token, prev->forward_token, 1);
+    ngx_conf_merge_value(conf->strip_headers, prev->strip_headers, 1);
+    ngx_conf_merge_uint_value(conf->deny_status, prev->deny_status,
+                              NGX_HTTP_FORBIDDEN);
+
+    /* the core's view of the same settings, shared, never copied */
+
+    if (conf->keys != NULL) {
+        conf->verify.keys = conf->keys->elts;
+        conf->verify.nkeys = conf->keys->nelts;
+    }
+
+    conf->verify.algs = conf->algorithms;
+    conf->verify.max_size = conf->max_token_size;
+
+    if (conf->issuers != NULL) {
+        conf->verify.issuers = conf->issuers->elts;
+        conf->verify.nissuers = conf->issuers->nelts;
+    }
+
+    if (conf->audiences != NULL) {
+        conf->verify.audiences = conf->audiences->elts;
+        conf->verify.naudiences = conf->audiences->nelts;
+    }
+
+    conf->verify.leeway = conf->leeway;
+    conf->verify.require_exp = conf->require_exp;
+
+    ngx_str_set(&conf->claims.sub_claim, "sub");
+    conf->claims.tenant_claim = *(authz_str_t *) &conf->tenant_claim;
+    conf->claims.permissions_claim =
+                                *(authz_str_t *) &conf->permissions_claim;
+    conf->claims.services_claim = *(authz_str_t *) &conf->services_claim;
+    conf->claims.roles_claim = *(authz_str_t *) &conf->roles_claim;
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_authz_module);
+
+    if (amcf->roles != NULL) {
+        conf->claims.roles = amcf->roles->elts;
+        conf->claims.nroles = amcf->roles->nelts;
+    }
+
+    if (conf->scope_levels != NULL) {
+        conf->scope.levels = conf->scope_levels->elts;
+        conf->scope.nlevels = conf->scope_levels->nelts;
+    }
+
+    if (conf->mode != NGX_HTTP_AUTHZ_OFF && conf->verify.nkeys == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"authz\" requires \"authz_key_file\"");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_authz_realm_check(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *realm = data;
+
+    u_char  *p;
+
+    for (p = realm->data; p < realm->data + realm->len; p++) {
+        if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\') {
+            return "has a character not allowed in a quoted string";
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_authz_claim_check(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *name = data;
+
+    if (!authz_value_valid(name->data, name->len)) {
+        return "must be non-empty printable ASCII without \",\"";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_authz_token_size_check(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t  *sp = data;
+
+    if (*sp < 16 || *sp > 1024 * 1024) {
+        return "must be between 16 and 1m";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_authz_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_authz_loc_conf_t *alcf = conf;
+
+    char                 err[256];
+    size_t               n, before;
+    u_char              *buf;
+    ssize_t              size;
+    ngx_fd_t             fd;
+    ngx_str_t           *value, path, kid;
+    ngx_uint_t           i;
+    ngx_file_t           file;
+    authz_key_t         *keys;
+    ngx_file_info_t      fi;
+    ngx_pool_cleanup_t  *cln;
+
+    value = cf->args->elts;
+
+    if (alcf->keys == NGX_CONF_UNSET_PTR) {
+        alcf->keys = ngx_array_create(cf->pool, AUTHZ_MAX_KEYS,
+                                      sizeof(authz_key_t));
+        if (alcf->keys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    ngx_str_null(&kid);
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strncmp(value[2].data, "kid=", 4) != 0
+            || value[2].len == 4 || value[2].len - 4 > AUTHZ_MAX_KID_LEN)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        kid.data = value[2].data + 4;
+        kid.len = value[2].len - 4;
+
+        for (i = 0; i < kid.len; i++) {
+            if (kid.data[i] < 0x20 || kid.data[i] > 0x7e) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid parameter \"%V\"", &value[2]);
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%s\" failed", path.data);
+        return NGX_CONF_ERROR;
+    }
+
+    buf = NULL;
+    size = 0;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%s\" failed", path.data);
+        goto failed;
+    }
+
+    size = ngx_file_size(&fi);
+
+    if (size <= 0 || size > 1024 * 1024) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "authz key file \"%s\" is empty or too large",
+                           path.data);
+        goto failed;
+    }
+
+    buf = ngx_pnalloc(cf->temp_pool, size + 1);
+    if (buf == NULL) {
+        goto failed;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.fd = fd;
+    file.name = path;
+    file.log = cf->log;
+
+    if (ngx_read_file(&file, buf, size, 0) != size) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "authz key file \"%s\": read failed", path.data);
+        goto failed;
+    }
+
+    buf[size] = '\0';
+
+    ngx_close_file(fd);
+    fd = NGX_INVALID_FILE;
+
+    before = alcf->keys->nelts;
+    n = before;
+    keys = alcf->keys->elts;
+
+    /* the array was created with room for every key allowed */
+
+    if (authz_key_load(buf, size, kid.len ? (char *) kid.data : NULL,
+                       keys, &n, AUTHZ_MAX_KEYS, err, sizeof(err))
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "authz key file \"%s\": %s", path.data, err);
+        return NGX_CONF_ERROR;
+    }
+
+    alcf->keys->nelts = n;
+
+    for (i = before; i < n; i++) {
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+        if (cln == NULL) {
+            for ( /* void */ ; i < n; i++) {
+                authz_key_free(&keys[i]);
+            }
+
+            return NGX_CONF_ERROR;
+        }
+
+        cln->handler = ngx_http_authz_key_cleanup;
+        cln->data = keys[i].pkey;
+    }
+
+    return NGX_CONF_OK;
+
+failed:
+
+    if (fd != NGX_INVALID_FILE) {
+        ngx_close_file(fd);
+    }
+
+    return NGX_CONF_ERROR;
+}
+
+
+static void
+ngx_http_authz_key_cleanup(void *data)
+{
+    EVP_PKEY_free(data);
+}
+
+
+static char *
+ngx_http_authz_algorithms(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_authz_loc_conf_t *alcf = conf;
+
+    unsigned     alg;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (alcf->algorithms != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    alcf->algorithms = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        alg = authz_alg_parse(value[i].data, value[i].len);
+
+        if (alg == 0
+            && ((value[i].len == 4
+                 && ngx_strncasecmp(value[i].data, (u_char *) "none", 4) == 0)
+                || (value[i].len > 2
+                    && ngx_strncasecmp(value[i].data, (u_char *) "HS", 2)
+                       == 0)))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "algorithm \"%V\" is refused: unsigned and "
+                               "HMAC tokens are never accepted", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (alg == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "algorithm \"%V\" is not supported: only "
+                               "RS256, RS384, RS512, PS256, PS384 and PS512 "
+                               "are allowed", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        alcf->algorithms |= alg;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* every argument appended to an array of ngx_str_t (authz_str_t) */
+
+static char *
+ngx_http_authz_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t     *value, *s;
+    ngx_uint_t     i;
+    ngx_array_t  **a;
+
+    a = (ngx_array_t **) (p + cmd->offset);
+
+    if (*a == NGX_CONF_UNSET_PTR) {
+        *a = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));
+        if (*a == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "empty value");
+            return NGX_CONF_ERROR;
+        }
+
+        s = ngx_array_push(*a);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = value[i];
+    }
+
+    if ((*a)->nelts > AUTHZ_MAX_SCOPE_LEVELS
+        && cmd->offset == offsetof(ngx_http_authz_loc_conf_t, scope_levels))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "too many scope levels");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_authz_role(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_authz_main_conf_t *amcf = conf;
+
+    ngx_str_t     *value;
+    ngx_uint_t     i;
+    authz_role_t  *role;
+
+    value = cf->args->elts;
+
+    if (!authz_value_valid(value[1].data, value[1].len)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid role name \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (amcf->roles == NULL) {
+        amcf->roles = ngx_array_create(cf->pool, 8, sizeof(authz_role_t));
+        if (amcf->roles == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    role = amcf->roles->elts;
+
+    for (i = 0; i < amcf->roles->nelts; i++) {
+        if (role[i].name.len == value[1].len
+            && ngx_strncmp(role[i].name.data, value[1].data, value[1].len)
+               == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "role \"%V\" is duplicate", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    role = ngx_array_push(amcf->roles);
+    if (role == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    role->name = *(authz_str_t *) &value[1];
+    role->nperms = cf->args->nelts - 2;
+    role->perms = ngx_palloc(cf->pool, role->nperms * sizeof(authz_str_t));
+    if (role->perms == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+        if (!authz_perm_valid(value[i].data, value[i].len)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid permission \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        role->perms[i - 2] = *(authz_str_t *) &value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_authz_req_compile(ngx_conf_t *cf, ngx_str_t *value, authz_req_t *req)
+{
+    const char   *err;
+    authz_str_t  *alts;
+
+    alts = ngx_palloc(cf->pool, (authz_req_count_alts(value->data, value->len)
+                                 + 1) * sizeof(authz_str_t));
+    if (alts == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (authz_req_parse(req, value->data, value->len, alts, &err) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid requirement \"%V\": %s", value, err);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_authz_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_authz_loc_conf_t *alcf = conf;
+
+    ngx_str_t    *value;
+    ngx_uint_t    i;
+    authz_req_t  *req;
+
+    if (alcf->require == NGX_CONF_UNSET_PTR) {
+        alcf->require = ngx_array_create(cf->pool, 4, sizeof(authz_req_t));
+        if (alcf->require == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        req = ngx_array_push(alcf->require);
+        if (req == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_http_authz_req_compile(cf, &value[i], req) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_authz_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_authz_loc_conf_t *alcf = conf;
+
+    unsigned       bit;
+    ngx_str_t     *value;
+    ngx_uint_t     i, n;
+    const char    *err;
+    authz_seg_t   *segs;
+    authz_rule_t  *rule;
+
+    if (alcf->rules == NGX_CONF_UNSET_PTR) {
+        alcf->rules = ngx_array_create(cf->pool, 8, sizeof(authz_rule_t));
+        if (alcf->rules == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    rule = ngx_array_push(alcf->rules);
+    if (rule == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(rule, sizeof(authz_rule_t));
+
+    value = cf->args->elts;
+
+    /* methods, up to the pattern */
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len && value[i].data[0] == '/') {
+            break;
+        }
+
+        bit = authz_method_bit(value[i].data, value[i].len);
+
+        if (bit == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown method \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        rule->methods |= bit;
+    }
+
+    if (i == 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no method before \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (i == cf->args->nelts) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no pattern starting with \"/\"");
+        return NGX_CONF_ERROR;
+    }
+
+    segs = ngx_palloc(cf->pool,
+                      (authz_pattern_count_segs(value[i].data, value[i].len)
+                       + 1) * sizeof(authz_seg_t));
+    if (segs == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (authz_pattern_compile(&rule->pattern, value[i].data, value[i].len,
+                              segs, &err)
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid pattern \"%V\": %s", &value[i], err);
+        return NGX_CONF_ERROR;
+    }
+
+    i++;
+
+    if (i == cf->args->nelts) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no requirement after \"%V\" (use \"public\" "
+                           "for a route that needs none)", &value[i - 1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (value[i].len == 6 && ngx_strncmp(value[i].data, "public", 6) == 0) {
+        if (i + 1 != cf->args->nelts) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"public\" cannot be combined with "
+                               "requirements");
+            return NGX_CONF_ERROR;
+        }
+
+        rule->public = 1;
+        return NGX_CONF_OK;
+    }
+
+    n = cf->args->nelts - i;
+
+    rule->reqs = ngx_palloc(cf->pool, n * sizeof(authz_req_t));
+    if (rule->reqs == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rule->nreqs = n;
+
+    for (n = 0; i < cf->args->nelts; i++, n++) {
+        if (ngx_http_authz_req_compile(cf, &value[i], &rule->reqs[n])
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_authz_condition(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_authz_loc_conf_t *alcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_uint_t                         i;
+    ngx_http_complex_value_t          *cv;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (alcf->conditions == NGX_CONF_UNSET_PTR) {
+        alcf->conditions = ngx_array_create(cf->pool, 4,
+                                            sizeof(ngx_http_complex_value_t));
+        if (alcf->conditions == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len == 0 || value[i].data[0] != '$') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" is not a variable", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        cv = ngx_array_push(alcf->conditions);
+        if (cv == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+        ccv.cf = cf;
+        ccv.value = &value[i];
+        ccv.complex_value = cv;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_authz_deny_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_authz_loc_conf_t *alcf = conf;
+
+    ngx_str_t  *value;
+
+    if (alcf->deny_status != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 3 && ngx_strncmp(value[1].data, "403", 3) == 0) {
+        alcf->deny_status = NGX_HTTP_FORBIDDEN;
+
+    } else if (value[1].len == 3
+               && ngx_strncmp(value[1].data, "404", 3) == 0)
+    {
+        alcf->deny_status = NGX_HTTP_NOT_FOUND;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\", it must be 403 or 404",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}

@@ -1,0 +1,131 @@
+/*
+ * Copyright (C) ngx_http_authz_module authors
+ */
+
+
+#ifndef _NGX_HTTP_AUTHZ_MODULE_H_INCLUDED_
+#define _NGX_HTTP_AUTHZ_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "authz_rules.h"
+#include "authz_key.h"
+#include "authz_jwt.h"
+#include "authz_claims.h"
+
+
+#define NGX_HTTP_AUTHZ_OFF         0
+#define NGX_HTTP_AUTHZ_ON          1
+#define NGX_HTTP_AUTHZ_OPTIONAL    2
+
+#define NGX_HTTP_AUTHZ_DENY        0
+#define NGX_HTTP_AUTHZ_ALLOW       1
+
+
+/* $authz_result */
+#define NGX_HTTP_AUTHZ_RESULT_NONE       0
+#define NGX_HTTP_AUTHZ_RESULT_OFF        1
+#define NGX_HTTP_AUTHZ_RESULT_ALLOW      2
+#define NGX_HTTP_AUTHZ_RESULT_DENY       3
+#define NGX_HTTP_AUTHZ_RESULT_ANONYMOUS  4
+
+/* authentication state of the request */
+#define NGX_HTTP_AUTHZ_TOKEN_NONE        0   /* not looked at yet */
+#define NGX_HTTP_AUTHZ_TOKEN_MISSING     1
+#define NGX_HTTP_AUTHZ_TOKEN_INVALID     2
+#define NGX_HTTP_AUTHZ_TOKEN_VALID       3
+#define NGX_HTTP_AUTHZ_TOKEN_ERROR       4   /* internal failure */
+
+
+typedef struct {
+    ngx_array_t                *roles;         /* of authz_role_t */
+} ngx_http_authz_main_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                  mode;
+    ngx_str_t                   realm;
+    ngx_array_t                *keys;          /* of authz_key_t */
+    ngx_uint_t                  algorithms;
+    ngx_http_complex_value_t   *token;         /* NULL: Bearer header */
+    ngx_array_t                *issuers;       /* of authz_str_t */
+    ngx_array_t                *audiences;     /* of authz_str_t */
+    time_t                      leeway;
+    ngx_flag_t                  require_exp;
+    size_t                      max_token_size;
+    ngx_str_t                   permissions_claim;
+    ngx_str_t                   tenant_claim;
+    ngx_str_t                   services_claim;
+    ngx_str_t                   roles_claim;
+    ngx_array_t                *scope_levels;  /* of authz_str_t */
+    ngx_array_t                *require;       /* of authz_req_t */
+    ngx_array_t                *rules;         /* of authz_rule_t */
+    ngx_uint_t                  rules_default;
+    ngx_str_t                   service;
+    ngx_http_complex_value_t   *tenant;
+    ngx_str_t                   tenant_bypass;
+    ngx_array_t                *conditions;    /* of ngx_http_complex_value_t */
+    ngx_flag_t                  forward;
+    ngx_flag_t                  forward_token;
+    ngx_flag_t                  strip_headers;
+    ngx_uint_t                  deny_status;
+
+    /* set by merge from the above, read by the request path */
+    authz_verify_conf_t         verify;
+    authz_claims_conf_t         claims;
+    authz_scope_t               scope;
+} ngx_http_authz_loc_conf_t;
+
+
+typedef struct {
+    ngx_str_t                   token;
+    ngx_http_authz_loc_conf_t  *conf;          /* authenticated with */
+    json_t                     *payload;       /* released by cleanup */
+    authz_identity_t            id;
+
+    ngx_uint_t                  state;         /* NGX_HTTP_AUTHZ_TOKEN_* */
+    ngx_uint_t                  result;        /* NGX_HTTP_AUTHZ_RESULT_* */
+    authz_err_e                 err;
+    const char                 *detail;
+
+    ngx_str_t                   kid;
+    ngx_str_t                   alg;
+    double                      exp;
+    u_char                      fingerprint[32];
+
+    /* values of the forwarded headers */
+    ngx_str_t                   permissions;
+    ngx_str_t                   services;
+    ngx_str_t                   roles;
+
+    ngx_str_t                   error;         /* $authz_error */
+    ngx_str_t                   reason;        /* $authz_reason */
+    ngx_str_t                   scope;         /* the unmet requirement */
+    ngx_str_t                   json;          /* the body of a denial */
+
+    void                      **headers_loc;   /* r->loc_conf handled */
+    ngx_uint_t                  json_status;   /* answer with a JSON body */
+    ngx_uint_t                  cache;         /* 0 off, 1 miss, 2 hit */
+
+    unsigned                    verified:1;    /* fingerprint is valid */
+    unsigned                    has_exp:1;
+    unsigned                    allowed:1;
+    unsigned                    json_body:1;
+} ngx_http_authz_ctx_t;
+
+
+extern ngx_module_t  ngx_http_authz_module;
+
+
+ngx_http_authz_ctx_t *ngx_http_authz_get_ctx(ngx_http_request_t *r);
+ngx_http_authz_ctx_t *ngx_http_authz_authenticate(ngx_http_request_t *r);
+ngx_int_t ngx_http_authz_access_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_authz_precontent_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_authz_filter_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_authz_add_variables(ngx_conf_t *cf);
+
+
+#endif /* _NGX_HTTP_AUTHZ_MODULE_H_INCLUDED_ */

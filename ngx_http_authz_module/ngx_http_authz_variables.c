@@ -1,0 +1,476 @@
+/*
+ * Copyright (C) ngx_http_authz_module authors
+ *
+ * $authz_* variables.  They read the request context only; reading one
+ * before the access phase verifies the token then, once.
+ */
+
+
+#include "ngx_http_authz_module.h"
+
+
+#define NGX_HTTP_AUTHZ_VAR_SUB          0
+#define NGX_HTTP_AUTHZ_VAR_TENANT       1
+#define NGX_HTTP_AUTHZ_VAR_PERMISSIONS  2
+#define NGX_HTTP_AUTHZ_VAR_SERVICES     3
+#define NGX_HTTP_AUTHZ_VAR_ROLES        4
+
+
+static ngx_int_t ngx_http_authz_identity_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_authz_kid_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_authz_exp_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_authz_claim_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_authz_prefix_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_authz_result_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_authz_error_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_authz_cache_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_http_authz_ctx_t *ngx_http_authz_variable_ctx(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_authz_json_value(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, json_t *value);
+static void ngx_http_authz_set(ngx_http_variable_value_t *v, u_char *data,
+    size_t len);
+
+
+static ngx_str_t  ngx_http_authz_claim_prefix = ngx_string("authz_claim_");
+
+
+static ngx_http_variable_t  ngx_http_authz_vars[] = {
+
+    { ngx_string("authz_sub"), NULL, ngx_http_authz_identity_variable,
+      NGX_HTTP_AUTHZ_VAR_SUB, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_tenant"), NULL, ngx_http_authz_identity_variable,
+      NGX_HTTP_AUTHZ_VAR_TENANT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_permissions"), NULL,
+      ngx_http_authz_identity_variable,
+      NGX_HTTP_AUTHZ_VAR_PERMISSIONS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_services"), NULL, ngx_http_authz_identity_variable,
+      NGX_HTTP_AUTHZ_VAR_SERVICES, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_roles"), NULL, ngx_http_authz_identity_variable,
+      NGX_HTTP_AUTHZ_VAR_ROLES, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_kid"), NULL, ngx_http_authz_kid_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_exp"), NULL, ngx_http_authz_exp_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_jti"), NULL, ngx_http_authz_claim_variable,
+      (uintptr_t) "jti", NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_iss"), NULL, ngx_http_authz_claim_variable,
+      (uintptr_t) "iss", NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_result"), NULL, ngx_http_authz_result_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_error"), NULL, ngx_http_authz_error_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_reason"), NULL, ngx_http_authz_error_variable,
+      1, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_cache"), NULL, ngx_http_authz_cache_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_claim_"), NULL, ngx_http_authz_prefix_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_PREFIX, 0 },
+
+      ngx_http_null_variable
+};
+
+
+ngx_int_t
+ngx_http_authz_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_authz_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the context, authenticated on first use where the module is on */
+
+static ngx_http_authz_ctx_t *
+ngx_http_authz_variable_ctx(ngx_http_request_t *r)
+{
+    ngx_http_authz_ctx_t       *ctx;
+    ngx_http_authz_loc_conf_t  *alcf;
+
+    ctx = ngx_http_authz_get_ctx(r);
+
+    if (ctx != NULL && ctx->state != NGX_HTTP_AUTHZ_TOKEN_NONE) {
+        return ctx;
+    }
+
+    alcf = ngx_http_get_module_loc_conf(r->main, ngx_http_authz_module);
+
+    if (alcf->mode == NGX_HTTP_AUTHZ_OFF) {
+        return ctx;
+    }
+
+    return ngx_http_authz_authenticate(r->main);
+}
+
+
+static void
+ngx_http_authz_set(ngx_http_variable_value_t *v, u_char *data, size_t len)
+{
+    v->len = len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = data;
+}
+
+
+static ngx_int_t
+ngx_http_authz_identity_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t             *s;
+    ngx_http_authz_ctx_t  *ctx;
+
+    ctx = ngx_http_authz_variable_ctx(r);
+
+    if (ctx == NULL || ctx->state != NGX_HTTP_AUTHZ_TOKEN_VALID) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    switch (data) {
+
+    case NGX_HTTP_AUTHZ_VAR_SUB:
+        s = (ngx_str_t *) &ctx->id.sub;
+        break;
+
+    case NGX_HTTP_AUTHZ_VAR_TENANT:
+        s = (ngx_str_t *) &ctx->id.tenant;
+        break;
+
+    case NGX_HTTP_AUTHZ_VAR_PERMISSIONS:
+        s = &ctx->permissions;
+        break;
+
+    case NGX_HTTP_AUTHZ_VAR_SERVICES:
+        s = &ctx->services;
+        break;
+
+    default: /* NGX_HTTP_AUTHZ_VAR_ROLES */
+        s = &ctx->roles;
+        break;
+    }
+
+    ngx_http_authz_set(v, s->data ? s->data : (u_char *) "", s->len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_authz_kid_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_authz_ctx_t  *ctx;
+
+    ctx = ngx_http_authz_variable_ctx(r);
+
+    if (ctx == NULL || ctx->kid.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ngx_http_authz_set(v, ctx->kid.data, ctx->kid.len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_authz_exp_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                *p;
+    ngx_http_authz_ctx_t  *ctx;
+
+    ctx = ngx_http_authz_variable_ctx(r);
+
+    if (ctx == NULL || ctx->state != NGX_HTTP_AUTHZ_TOKEN_VALID
+        || !ctx->has_exp)
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* a valid token's exp is in the future: it fits in an int64 */
+
+    ngx_http_authz_set(v, p, ngx_sprintf(p, "%L",
+                              ctx->exp > 9e18 ? (int64_t) 9e18
+                                              : (int64_t) ctx->exp) - p);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_authz_claim_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                *name;
+    size_t                 len;
+    json_t                *value;
+    ngx_http_authz_ctx_t  *ctx;
+
+    ctx = ngx_http_authz_variable_ctx(r);
+
+    if (ctx == NULL || ctx->state != NGX_HTTP_AUTHZ_TOKEN_VALID
+        || ctx->payload == NULL)
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    name = (u_char *) data;
+    len = ngx_strlen(name);
+
+    value = json_object_getn(ctx->payload, (const char *) name, len);
+
+    return ngx_http_authz_json_value(r, v, value);
+}
+
+
+/* $authz_claim_NAME: data is the variable's full name */
+
+static ngx_int_t
+ngx_http_authz_prefix_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t *name = (ngx_str_t *) data;
+
+    json_t                *value;
+    ngx_http_authz_ctx_t  *ctx;
+
+    ctx = ngx_http_authz_variable_ctx(r);
+
+    if (ctx == NULL || ctx->state != NGX_HTTP_AUTHZ_TOKEN_VALID
+        || ctx->payload == NULL)
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    value = json_object_getn(ctx->payload,
+                        (const char *) name->data + ngx_http_authz_claim_prefix.len,
+                        name->len - ngx_http_authz_claim_prefix.len);
+
+    return ngx_http_authz_json_value(r, v, value);
+}
+
+
+/*
+ * strings as they are, numbers and booleans as JSON text, arrays of
+ * scalars joined with ",", objects as compact JSON; a value with a
+ * control character is not found: it could split a header line
+ */
+
+static ngx_int_t
+ngx_http_authz_json_value(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    json_t *value)
+{
+    char    *dump;
+    u_char  *p;
+    size_t   i, len;
+    json_t  *e;
+
+    if (value == NULL || json_is_null(value)) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    if (json_is_string(value)) {
+        p = (u_char *) json_string_value(value);
+        len = json_string_length(value);
+
+    } else if (json_is_array(value)) {
+        len = 0;
+
+        for (i = 0; i < json_array_size(value); i++) {
+            e = json_array_get(value, i);
+
+            if (!json_is_string(e)) {
+                goto dump;
+            }
+
+            len += json_string_length(e) + 1;
+        }
+
+        p = ngx_pnalloc(r->pool, len + 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        len = 0;
+
+        for (i = 0; i < json_array_size(value); i++) {
+            e = json_array_get(value, i);
+
+            if (i) {
+                p[len++] = ',';
+            }
+
+            ngx_memcpy(p + len, json_string_value(e), json_string_length(e));
+            len += json_string_length(e);
+        }
+
+    } else {
+        goto dump;
+    }
+
+    goto done;
+
+dump:
+
+    dump = json_dumps(value, JSON_COMPACT|JSON_ENCODE_ANY);
+    if (dump == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(dump);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        free(dump);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, dump, len);
+    free(dump);
+
+done:
+
+    for (i = 0; i < len; i++) {
+        if (p[i] < 0x20 || p[i] == 0x7f) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+    }
+
+    ngx_http_authz_set(v, p, len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_authz_result_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_uint_t                  result;
+    ngx_http_authz_ctx_t       *ctx;
+    ngx_http_authz_loc_conf_t  *alcf;
+
+    static ngx_str_t  results[] = {
+        ngx_null_string,
+        ngx_string("off"),
+        ngx_string("allow"),
+        ngx_string("deny"),
+        ngx_string("anonymous")
+    };
+
+    ctx = ngx_http_authz_get_ctx(r);
+    result = (ctx == NULL) ? NGX_HTTP_AUTHZ_RESULT_NONE : ctx->result;
+
+    if (result == NGX_HTTP_AUTHZ_RESULT_NONE) {
+        alcf = ngx_http_get_module_loc_conf(r->main, ngx_http_authz_module);
+
+        if (alcf->mode != NGX_HTTP_AUTHZ_OFF) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        result = NGX_HTTP_AUTHZ_RESULT_OFF;
+    }
+
+    ngx_http_authz_set(v, results[result].data, results[result].len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_authz_error_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t             *s;
+    ngx_http_authz_ctx_t  *ctx;
+
+    ctx = ngx_http_authz_get_ctx(r);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = data ? &ctx->reason : &ctx->error;
+
+    if (s->len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ngx_http_authz_set(v, s->data, s->len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_authz_cache_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_authz_ctx_t  *ctx;
+
+    static ngx_str_t  states[] = {
+        ngx_string("off"),
+        ngx_string("miss"),
+        ngx_string("hit")
+    };
+
+    ctx = ngx_http_authz_get_ctx(r);
+
+    if (ctx == NULL || ctx->cache > 2) {
+        ngx_http_authz_set(v, states[0].data, states[0].len);
+        return NGX_OK;
+    }
+
+    ngx_http_authz_set(v, states[ctx->cache].data, states[ctx->cache].len);
+
+    return NGX_OK;
+}
