@@ -810,9 +810,13 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
                           "authz: no token was provided");
         }
 
+        /* RFC 6750 3.1: no error code when no token was presented */
+
         if (ngx_http_authz_www_authenticate(r, alcf,
                 ctx->state == NGX_HTTP_AUTHZ_TOKEN_INVALID ? error : NULL,
-                description, NULL)
+                ctx->state == NGX_HTTP_AUTHZ_TOKEN_INVALID ? description
+                                                           : NULL,
+                NULL)
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1085,7 +1089,13 @@ ngx_http_authz_headers(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
             *nh = h[i];
         }
 
+        /* the list head moves: "last" must not point into this frame */
+
         r->headers_in.headers = headers;
+
+        if (headers.last == &headers.part) {
+            r->headers_in.headers.last = &r->headers_in.headers.part;
+        }
 
         if (drop_auth) {
             r->headers_in.authorization = NULL;

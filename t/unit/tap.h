@@ -71,6 +71,8 @@ done_testing(void)
         printf("# failed %d of %d tests\n", tap_failed, tap_run);
     }
 
+    fflush(stdout);
+
     return tap_failed ? 1 : 0;
 }
 
