@@ -30,6 +30,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 
 
 #define AUTHZ_MINT_OK           0
@@ -210,8 +211,9 @@ static const char  authz_mint_usage_text[] =
 "\n"
 "JWKS options:\n"
 "  --jwks FILE          RSA key, PEM: SPKI \"PUBLIC KEY\", PKCS#1 \"RSA\n"
-"                       PUBLIC KEY\", or a private key (only n and e are\n"
-"                       printed); repeat it for several keys\n"
+"                       PUBLIC KEY\", an X.509 certificate, or a private\n"
+"                       key (only n and e are printed); repeat it for\n"
+"                       several keys\n"
 "  --kid KID            give no --kid at all, or exactly one per --jwks:\n"
 "                       the Nth --kid names the key of the Nth --jwks\n"
 "                       (pairs in order; a key without --kid has no \"kid\")\n"
@@ -336,8 +338,8 @@ authz_mint_parse(authz_mint_conf_t *conf, int argc, char **argv,
     conf->tenant_claim = "tid";
     conf->ttl = AUTHZ_MINT_TTL;
 
-    conf->kids = calloc(argc, sizeof(const char *));
-    conf->jwks = calloc(argc, sizeof(const char *));
+    conf->kids = calloc((size_t) argc, sizeof(const char *));
+    conf->jwks = calloc((size_t) argc, sizeof(const char *));
     conf->aud = json_array();
     conf->perms = json_array();
     conf->services = json_object();
@@ -929,6 +931,7 @@ authz_mint_load_key(const char *name, int private)
 {
     int                 ok;
     BIO                *bio;
+    X509               *x509;
     size_t              len;
     BIGNUM             *d;
     EVP_PKEY           *pkey;
@@ -957,6 +960,18 @@ authz_mint_load_key(const char *name, int private)
         ok = OSSL_DECODER_from_bio(dctx, bio);
     }
 
+    /* an X.509 certificate, as authz_key_file accepts */
+
+    if (ok != 1 && !private && bio != NULL && BIO_reset(bio) == 1) {
+        x509 = PEM_read_bio_X509(bio, NULL, authz_mint_no_passphrase, NULL);
+
+        if (x509 != NULL) {
+            pkey = X509_get_pubkey(x509);
+            ok = (pkey != NULL);
+            X509_free(x509);
+        }
+    }
+
     OSSL_DECODER_CTX_free(dctx);
     BIO_free(bio);
 
@@ -966,8 +981,7 @@ authz_mint_load_key(const char *name, int private)
     ERR_clear_error();
 
     if (ok != 1 || pkey == NULL) {
-        authz_mint_error("%s: no PEM key found (an encrypted key is not "
-                         "supported)", name);
+        authz_mint_error("%s: no unencrypted PEM key found", name);
         goto failed;
     }
 
@@ -1015,9 +1029,9 @@ authz_mint_no_passphrase(char *buf, int size, int rwflag, void *data)
 static char *
 authz_mint_base64url(const unsigned char *p, size_t len)
 {
-    char        *dst, *d;
-    size_t       i;
-    static const char  alphabet[] =
+    char               *dst, *d;
+    size_t              i;
+    static const char   alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
     dst = malloc(len / 3 * 4 + 4 + 1);
@@ -1074,7 +1088,7 @@ authz_mint_set_bn(json_t *jwk, const char *name, EVP_PKEY *pkey,
     /* big-endian, without leading zero octets (RFC 7518, section 6.3.1) */
 
     len = BN_num_bytes(bn);
-    bin = malloc(len > 0 ? len : 1);
+    bin = malloc(len > 0 ? (size_t) len : 1);
 
     if (bin == NULL || BN_bn2bin(bn, bin) != len) {
         goto done;
@@ -1183,10 +1197,10 @@ static json_t *
 authz_mint_payload(authz_mint_conf_t *conf, long long now)
 {
     int            i;
-    char           hex[AUTHZ_MINT_JTI_LEN * 2 + 1];
     json_t        *payload, *v;
     long long      iat;
     const char    *name;
+    char           hex[AUTHZ_MINT_JTI_LEN * 2 + 1];
     unsigned char  rnd[AUTHZ_MINT_JTI_LEN];
 
     payload = json_object();

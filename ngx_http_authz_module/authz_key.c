@@ -272,7 +272,8 @@ authz_key_pem(authz_key_load_t *ld, const unsigned char *p, size_t len,
     }
 
     if (i != count) {
-        authz_key_error(ld, "malformed PEM block #%zu", i + 1);
+        authz_key_error(ld, "malformed PEM block: %zu \"-----BEGIN\" lines, "
+                        "%zu readable", count, i);
         goto failed;
     }
 

@@ -160,12 +160,18 @@ authz_grant_satisfies(const authz_str_t *grant, const authz_str_t *req,
     gc = authz_last_colon(grant);
     rc = authz_last_colon(req);
 
-    if (gc < 0 || gc != rc || memcmp(grant->data, req->data, gc) != 0) {
+    if (gc < 0 || gc != rc) {
         return 0;
     }
 
-    gl = authz_scope_level(scope, grant->data + gc + 1, grant->len - gc - 1);
-    rl = authz_scope_level(scope, req->data + rc + 1, req->len - rc - 1);
+    n = (size_t) gc + 1;
+
+    if (memcmp(grant->data, req->data, n) != 0) {
+        return 0;
+    }
+
+    gl = authz_scope_level(scope, grant->data + n, grant->len - n);
+    rl = authz_scope_level(scope, req->data + n, req->len - n);
 
     return gl >= 0 && rl >= 0 && gl >= rl;
 }
