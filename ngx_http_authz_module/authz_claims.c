@@ -371,17 +371,38 @@ static authz_err_e
 authz_services_get(json_t *v, authz_identity_t *id, authz_alloc_pt alloc,
     void *data, const char **detail)
 {
-    size_t        k, len;
-    json_t       *e, *enabled;
-    const char   *name;
-    authz_str_t  *a;
+    size_t           i, k, len;
+    json_t          *e, *enabled;
+    const char      *name;
+    authz_err_e      rc;
+    authz_str_t     *a;
+    authz_strset_t   set;
 
     static const char  *what = "services claim has a bad shape or value";
 
     if (v == NULL || json_is_array(v)) {
-        return authz_strings_get(v, authz_value_valid, &id->services,
-                                 &id->nservices, AUTHZ_MAX_SERVICES, alloc,
-                                 data, detail, what);
+        rc = authz_strings_get(v, authz_value_valid, &a, &len,
+                               AUTHZ_MAX_SERVICES, alloc, data, detail, what);
+        if (rc != AUTHZ_OK) {
+            return rc;
+        }
+
+        /* duplicates removed, as for permissions */
+
+        if (authz_strset_init(&set, len, alloc, data) != 0) {
+            return AUTHZ_ERR_INTERNAL;
+        }
+
+        for (i = 0, k = 0; i < len; i++) {
+            if (authz_strset_add(&set, &a[i])) {
+                a[k++] = a[i];
+            }
+        }
+
+        id->services = a;
+        id->nservices = k;
+
+        return AUTHZ_OK;
     }
 
     if (!json_is_object(v) || json_object_size(v) > AUTHZ_MAX_SERVICES) {

@@ -77,6 +77,8 @@ static authz_err_e authz_token_header(authz_token_t *tok,
 static int authz_json_number(json_t *obj, const char *name, double *value,
     int *present);
 static int authz_json_str_eq(json_t *s, const authz_str_t *v);
+static int authz_key_candidate(const authz_token_t *tok,
+    const authz_key_t *key);
 static authz_err_e authz_rsa_verify(const authz_token_t *tok,
     const authz_key_t *key);
 
@@ -154,6 +156,10 @@ authz_json_depth_ok(const unsigned char *p, size_t len, int max)
 
         if (in_string) {
             if (*p == '\\') {
+                if (end - p < 2) {
+                    break;
+                }
+
                 p++;
 
             } else if (*p == '"') {
@@ -570,6 +576,15 @@ aud_found:
 }
 
 
+static int
+authz_key_candidate(const authz_token_t *tok, const authz_key_t *key)
+{
+    return !tok->has_kid
+           || (key->kid_len == tok->kid_len
+               && memcmp(key->kid, tok->kid, tok->kid_len) == 0);
+}
+
+
 authz_err_e
 authz_token_verify(authz_token_t *tok, const authz_verify_conf_t *conf,
     const unsigned char *trusted)
@@ -578,24 +593,25 @@ authz_token_verify(authz_token_t *tok, const authz_verify_conf_t *conf,
     authz_err_e         rc;
     const authz_key_t  *key;
 
-    rc = AUTHZ_ERR_SIGNATURE;
+    /* a key that verified these bytes before is looked for first */
 
-    for (i = 0; i < conf->nkeys; i++) {
+    for (i = 0; trusted != NULL && i < conf->nkeys; i++) {
         key = &conf->keys[i];
 
-        if (tok->has_kid
-            && (key->kid_len != tok->kid_len
-                || memcmp(key->kid, tok->kid, tok->kid_len) != 0))
-        {
-            continue;
-        }
-
-        if (trusted != NULL
+        if (authz_key_candidate(tok, key)
             && memcmp(trusted, key->fingerprint, sizeof(key->fingerprint))
                == 0)
         {
             tok->key = key;
             return AUTHZ_OK;
+        }
+    }
+
+    for (i = 0; i < conf->nkeys; i++) {
+        key = &conf->keys[i];
+
+        if (!authz_key_candidate(tok, key)) {
+            continue;
         }
 
         rc = authz_rsa_verify(tok, key);

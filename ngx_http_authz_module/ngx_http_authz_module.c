@@ -778,11 +778,33 @@ ngx_http_authz_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         *s = value[i];
     }
 
-    if ((*a)->nelts > AUTHZ_MAX_SCOPE_LEVELS
-        && cmd->offset == offsetof(ngx_http_authz_loc_conf_t, scope_levels))
-    {
+    if (cmd->offset != offsetof(ngx_http_authz_loc_conf_t, scope_levels)) {
+        return NGX_CONF_OK;
+    }
+
+    /* a level is one segment of a permission, named once */
+
+    if ((*a)->nelts > AUTHZ_MAX_SCOPE_LEVELS) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "too many scope levels");
         return NGX_CONF_ERROR;
+    }
+
+    s = (*a)->elts;
+
+    for (i = 0; i < (*a)->nelts; i++) {
+        if (!authz_perm_required_valid(s[i].data, s[i].len)
+            || ngx_strlchr(s[i].data, s[i].data + s[i].len, ':') != NULL)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid scope level \"%V\"", &s[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (authz_str_in((authz_str_t *) s, i, s[i].data, s[i].len)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "scope level \"%V\" is duplicate", &s[i]);
+            return NGX_CONF_ERROR;
+        }
     }
 
     return NGX_CONF_OK;

@@ -1,0 +1,133 @@
+/*
+ * Copyright (C) ngx_http_authz_module authors
+ *
+ * libFuzzer target: a key file (PEM, X.509, JWKS, JWK) through
+ * authz_key_load(); every key it returns is freed, so LeakSanitizer
+ * sees any EVP_PKEY, BIO or jansson object left behind on an error path.
+ * A second load into an almost full array takes the "too many keys"
+ * paths, which must undo the keys added before.
+ */
+
+
+#define _POSIX_C_SOURCE  200809L
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include "authz_key.h"
+
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void fuzz_load(const uint8_t *data, size_t size, const char *kid,
+    size_t base, size_t max);
+static void fuzz_fail(const char *what);
+
+
+static authz_key_t  fuzz_keys[AUTHZ_MAX_KEYS];
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_load(data, size, "k", 0, AUTHZ_MAX_KEYS);
+    fuzz_load(data, size, NULL, AUTHZ_MAX_KEYS - 1, AUTHZ_MAX_KEYS);
+
+    /* the caller's OpenSSL errors survive a load */
+
+    if (ERR_peek_error() != 0) {
+        fuzz_fail("OpenSSL error queue not restored");
+    }
+
+    return 0;
+}
+
+
+static void
+fuzz_load(const uint8_t *data, size_t size, const char *kid, size_t base,
+    size_t max)
+{
+    int            rc;
+    size_t         i, n, len;
+    authz_key_t   *key;
+    char           err[256];
+
+    /* the slots below base stand for keys of earlier files */
+
+    memset(fuzz_keys, 0, sizeof(fuzz_keys));
+
+    n = base;
+    memset(err, 'x', sizeof(err));
+
+    rc = authz_key_load(data, size, kid, fuzz_keys, &n, max, err,
+                        sizeof(err));
+
+    len = strnlen(err, sizeof(err));
+
+    if (len == sizeof(err)) {
+        fuzz_fail("error text not terminated");
+    }
+
+    if (rc != 0) {
+        if (rc != -1 || n != base || len == 0) {
+            fuzz_fail("failed load");
+        }
+
+        for (i = 0; i < len; i++) {
+            if ((unsigned char) err[i] < 0x20
+                || (unsigned char) err[i] > 0x7e)
+            {
+                fprintf(stderr, "error: \"%s\"\n", err);
+                fuzz_fail("unprintable error text");
+            }
+        }
+
+        for (i = 0; i < AUTHZ_MAX_KEYS; i++) {
+            if (fuzz_keys[i].pkey != NULL) {
+                fuzz_fail("a key left behind by a failed load");
+            }
+        }
+
+        return;
+    }
+
+    if (n <= base || n > max) {
+        fuzz_fail("key count");
+    }
+
+    for (i = base; i < n; i++) {
+        key = &fuzz_keys[i];
+
+        if (key->pkey == NULL
+            || EVP_PKEY_get_base_id(key->pkey) != EVP_PKEY_RSA
+            || EVP_PKEY_get_bits(key->pkey) < AUTHZ_MIN_RSA_BITS
+            || key->kid_len > AUTHZ_MAX_KID_LEN
+            || memchr(key->kid, '\0', key->kid_len) != NULL)
+        {
+            fuzz_fail("loaded key");
+        }
+
+        authz_key_free(key);
+
+        if (key->pkey != NULL) {
+            fuzz_fail("authz_key_free()");
+        }
+    }
+}
+
+
+static void
+fuzz_fail(const char *what)
+{
+    fprintf(stderr, "fuzz_key: %s\n", what);
+    abort();
+}
+
+
+#ifndef AUTHZ_LIBFUZZER
+#include "fuzz_replay.h"
+#endif /* AUTHZ_LIBFUZZER */
