@@ -70,9 +70,9 @@ for my $t (@targets) {
 sub build {
 	my ($t, $bin) = @_;
 
-	my @cmd = ($ENV{CC} // 'cc', qw(-std=c99 -g -O1
-		-fsanitize=address,undefined -fno-sanitize-recover=all
-		-I ngx_http_authz_module), "t/fuzz/fuzz_$t.c",
+	my @cmd = ($ENV{CC} // 'cc', '-std=c99', '-g', '-O1',
+		'-fsanitize=address,undefined', '-fno-sanitize-recover=all',
+		'-I', 'ngx_http_authz_module', "t/fuzz/fuzz_$t.c",
 		glob('ngx_http_authz_module/authz_*.c'),
 		qw(-ljansson -lcrypto -o), $bin);
 

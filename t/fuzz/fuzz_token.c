@@ -10,7 +10,11 @@
  *     bit 0  0: the data is a compact JWS;
  *            1: the data is the payload JSON, which is signed here with
  *               key 1 so that the claims and identity code are reached
- *               past a real signature check
+ *               past a real signature check; the header is built as
+ *               {"alg":"RS256","kid":"k1"} unless the data holds a NUL,
+ *               which no JSON text does: then the bytes before the
+ *               first NUL are the header (signed with the same key and
+ *               alg, whatever it says), the bytes after it the payload
  *     bit 1  payload mode: PS256 instead of RS256
  *     bit 2  payload mode: no "kid" in the header (every key is tried)
  *     bit 3  payload mode: sign with key 2 (a bad signature for "k1")
@@ -19,8 +23,13 @@
  *     bit 6  no issuer and audience lists
  *     bit 7  dotted claim names ("ext.tid", "realm_access.roles", ...)
  *
- * The two RSA-2048 keys are generated at the first call, never stored:
- * signatures in corpus tokens do not verify, and need not.
+ * Key 1 has kid "k1", key 2 none.  authz_token_verify() runs twice:
+ * without a trusted key, then trusting key 1's fingerprint (an internal
+ * redirect), so a token mode input reaches the identity code as well.
+ * authz_identity_get() then runs once more per allocation it made, with
+ * that allocation failing.  The two RSA-2048 keys are generated at the
+ * first call, never stored: signatures in corpus tokens do not verify,
+ * and need not.
  */
 
 
@@ -31,7 +40,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -51,6 +59,9 @@
 #define FUZZ_MODE_LEEWAY    0x20
 #define FUZZ_MODE_NO_ISSAUD 0x40
 #define FUZZ_MODE_DOTTED    0x80
+
+/* not an input bit: the header is the input's */
+#define FUZZ_MODE_OWN_HDR   0x100
 
 #define FUZZ_STR(s)         { sizeof(s) - 1, (const unsigned char *) s }
 #define FUZZ_NELTS(a)       (sizeof(a) / sizeof(a[0]))
@@ -89,6 +100,16 @@ static size_t        fuzz_nkeys;
 static EVP_PKEY     *fuzz_priv[2];
 
 static volatile unsigned char  fuzz_sink;
+
+
+/* indexed by FUZZ_MODE_PS256 and FUZZ_MODE_NO_KID */
+
+static const char  *fuzz_headers[] = {
+    "{\"alg\":\"RS256\",\"kid\":\"k1\"}",
+    "{\"alg\":\"PS256\",\"kid\":\"k1\"}",
+    "{\"alg\":\"RS256\"}",
+    "{\"alg\":\"PS256\"}"
+};
 
 
 static const authz_str_t  fuzz_issuers[] = {
@@ -310,7 +331,8 @@ fuzz_token(unsigned mode, const unsigned char *data, size_t len)
             fuzz_fail("verifying key");
         }
 
-        if ((mode & FUZZ_MODE_PAYLOAD) && (mode & FUZZ_MODE_KEY2) == 0
+        if ((mode & (FUZZ_MODE_PAYLOAD|FUZZ_MODE_KEY2|FUZZ_MODE_OWN_HDR))
+               == FUZZ_MODE_PAYLOAD
             && tok.key != &fuzz_keys[0])
         {
             fuzz_fail("key 2 verified a key 1 signature");
@@ -322,7 +344,7 @@ fuzz_token(unsigned mode, const unsigned char *data, size_t len)
     } else if (vrc != AUTHZ_ERR_SIGNATURE) {
         fuzz_fail("verify error other than a bad signature");
 
-    } else if ((mode & (FUZZ_MODE_PAYLOAD|FUZZ_MODE_KEY2))
+    } else if ((mode & (FUZZ_MODE_PAYLOAD|FUZZ_MODE_KEY2|FUZZ_MODE_OWN_HDR))
                == FUZZ_MODE_PAYLOAD)
     {
         fuzz_fail("own signature refused");
@@ -518,22 +540,25 @@ fuzz_identity_check(const authz_identity_t *id)
 static void
 fuzz_payload(unsigned mode, const unsigned char *data, size_t len)
 {
-    size_t          hlen, plen, slen, tlen, n;
-    json_t         *json;
-    unsigned char  *token, *p;
-    const char     *hdr;
-    unsigned char   sig[512];
+    size_t                hlen, plen, slen, tlen, n;
+    json_t               *json;
+    unsigned char        *token, *p;
+    const unsigned char  *hdr, *nul;
+    unsigned char         sig[512];
 
-    if (mode & FUZZ_MODE_NO_KID) {
-        hdr = (mode & FUZZ_MODE_PS256) ? "{\"alg\":\"PS256\"}"
-                                       : "{\"alg\":\"RS256\"}";
+    nul = memchr(data, '\0', len);
+
+    if (nul != NULL) {
+        mode |= FUZZ_MODE_OWN_HDR;
+        hdr = data;
+        hlen = nul - data;
+        len -= hlen + 1;
+        data = nul + 1;
 
     } else {
-        hdr = (mode & FUZZ_MODE_PS256) ? "{\"alg\":\"PS256\",\"kid\":\"k1\"}"
-                                       : "{\"alg\":\"RS256\",\"kid\":\"k1\"}";
+        hdr = (const unsigned char *) fuzz_headers[(mode >> 1) & 3];
+        hlen = strlen((const char *) hdr);
     }
-
-    hlen = strlen(hdr);
 
     n = (hlen + 2) / 3 * 4 + 1 + (len + 2) / 3 * 4 + 1
         + (sizeof(sig) + 2) / 3 * 4;
@@ -545,7 +570,7 @@ fuzz_payload(unsigned mode, const unsigned char *data, size_t len)
 
     token = p;
 
-    p += fuzz_b64url(p, (const unsigned char *) hdr, hlen);
+    p += fuzz_b64url(p, hdr, hlen);
     *p++ = '.';
     p += fuzz_b64url(p, data, len);
 

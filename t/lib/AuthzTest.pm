@@ -37,6 +37,7 @@ use warnings;
 use Test::More ();
 
 use Carp qw(croak);
+use Cwd ();
 use Crypt::JWT ();
 use Crypt::PK::ECC ();
 use Crypt::PK::RSA ();
@@ -60,8 +61,7 @@ our @EXPORT_OK = qw(http http_get req get post parse_response parse_echo
     have_mint);
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
-my $ROOT = File::Spec->rel2abs(dirname(__FILE__) . '/../..');
-$ROOT = Cwd::abs_path($ROOT) // $ROOT if eval { require Cwd; 1 };
+my $ROOT = Cwd::abs_path(dirname(__FILE__) . '/../..');
 
 my @KEYFILES = qw(k1.key k1.pub k2.key k2.pub k1.rsapub k1.crt
     weak.key weak.pub ec.key ec.pub jwks.json k1.jwk);
@@ -137,7 +137,7 @@ sub port {
     my ($self, $n) = @_;
 
     return $self->{ports}{$n} //= do {
-        my %taken = map { $_ => 1 } values %{ $self->{ports} };
+        my %taken = map { $_ => 1 } grep { defined } values %{ $self->{ports} };
         my $port;
         for (1 .. 100) {
             my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
@@ -160,11 +160,7 @@ sub write_file {
 
     my $path = $self->_path($name);
     make_path(dirname($path), { mode => 0755 });
-    open my $fh, '>', $path or die "open $path: $!";
-    binmode $fh;
-    print $fh $content;
-    close $fh or die "close $path: $!";
-    chmod 0644, $path or die "chmod $path: $!";
+    _write($path, $content);
 
     return $self;
 }
@@ -176,14 +172,18 @@ sub write_file_expand {
 
 sub read_file {
     my ($self, $name) = @_;
-
-    open my $fh, '<', $self->_path($name) or return undef;
-    binmode $fh;
-    local $/;
-    return scalar <$fh>;
+    my $path = $self->_path($name);
+    return -e $path ? _slurp($path) : undef;
 }
 
-sub error_log { return $_[0]->read_file('error.log') // '' }
+# the error log; with nodebug => 1 without "[debug]" lines (nginx's own
+# debug lines dump every request header, Authorization included)
+sub error_log {
+    my ($self, %opt) = @_;
+    my $log = $self->read_file('error.log') // '';
+    $log =~ s/^.* \[debug\] .*\n//mg if $opt{nodebug};
+    return $log;
+}
 
 # replaces the placeholders; records which ports nginx.conf listens on
 sub _expand {
@@ -216,7 +216,8 @@ sub _globals {
     push @l, 'master_process on;', 'worker_processes 1;';
     push @l, 'user nobody nogroup;' if $> == 0;
 
-    return join "\n", @l;
+    # one line, so that nginx's "in nginx.conf:N" matches the heredoc line
+    return join ' ', @l;
 }
 
 sub _globals_http {
@@ -226,16 +227,11 @@ sub _globals_http {
     my $body = join '', map { "$_->[0]=$_->[1]\\n" } @ECHO;
     my $echo = $self->port('echo');
 
-    return join "\n    ", "access_log $d/access.log;",
+    return join ' ', "access_log $d/access.log;",
         (map { "${_}_temp_path $d/${_}_temp;" }
             qw(client_body proxy fastcgi uwsgi scgi)),
-        "server {",
-        "    listen 127.0.0.1:$echo;",
-        "    location / {",
-        "        default_type text/plain;",
-        "        return 200 \"$body\";",
-        "    }",
-        "}";
+        "server { listen 127.0.0.1:$echo;",
+        "location / { default_type text/plain; return 200 \"$body\"; } }";
 }
 
 
@@ -276,21 +272,27 @@ sub _wait_started {
 
     my $used = $self->{used}{'nginx.conf'} || {};
     my @ports = map { $self->port($_) } grep { $used->{$_} } 8080, 'echo';
-    my $deadline = Time::HiRes::time() + _timeout();
 
-    while (Time::HiRes::time() < $deadline) {
+    _poll(sub {
         if ($self->{child} && waitpid($self->{child}, WNOHANG) > 0) {
             ($self->{child}, $self->{running}) = (0, 0);
             $self->_failed('nginx exited with status ' . ($? >> 8));
         }
+        return $self->_pid && !grep { !_can_connect($_) } @ports;
+    }) or $self->_failed('nginx did not start in ' . _timeout() . ' s');
+}
 
-        return if $self->_pid
-            && !grep { !_can_connect($_) } @ports;
+# calls $cond every 50 ms until it is true (1) or the timeout passes (0)
+sub _poll {
+    my ($cond) = @_;
 
+    my $deadline = Time::HiRes::time() + _timeout();
+    do {
+        return 1 if $cond->();
         Time::HiRes::sleep(0.05);
-    }
+    } while (Time::HiRes::time() < $deadline);
 
-    $self->_failed('nginx did not start in ' . _timeout() . ' s');
+    return 0;
 }
 
 sub _failed {
@@ -317,17 +319,15 @@ sub _pid {
 sub reload {
     my ($self) = @_;
 
-    my $workers = () = $self->error_log =~ /start worker process \d+/g;
-    kill 'HUP', $self->_pid or croak 'nginx is not running';
+    my $workers = sub { scalar(() = $self->error_log =~ /start worker process \d+/g) };
+    my ($pid, $before) = ($self->_pid, $workers->());
+    croak 'nginx is not running' unless $pid;
+    kill 'HUP', $pid;
 
-    my $deadline = Time::HiRes::time() + _timeout();
-    while (Time::HiRes::time() < $deadline) {
-        my $now = () = $self->error_log =~ /start worker process \d+/g;
-        return $self if $now > $workers;
-        Time::HiRes::sleep(0.05);
-    }
+    _poll(sub { $workers->() > $before })
+        or $self->_failed('no new worker after reload');
 
-    $self->_failed('no new worker after reload');
+    return $self;
 }
 
 # stops nginx, then runs the "no alerts" check (once per object)
@@ -374,21 +374,15 @@ sub _stop_nginx {
 sub _wait_gone {
     my ($self, $pid) = @_;
 
-    my $deadline = Time::HiRes::time() + _timeout();
-    while (Time::HiRes::time() < $deadline) {
-        if ($self->{child} && $self->{child} == $pid) {
-            return 1 if waitpid($pid, WNOHANG) != 0;
+    return _poll(sub {
+        return waitpid($pid, WNOHANG) != 0
+            if $self->{child} && $self->{child} == $pid;
 
-        } else {
-            return 1 unless kill 0, $pid;
-            # a zombie not reaped by init counts as gone
-            my $stat = do { local (@ARGV, $/) = "/proc/$pid/stat"; <> };
-            return 1 if !$stat || $stat =~ /^\d+ \(.*\) Z/s;
-        }
-        Time::HiRes::sleep(0.05);
-    }
-
-    return 0;
+        # a zombie not reaped by init counts as gone
+        open my $fh, '<', "/proc/$pid/stat" or return 1;
+        my $stat = <$fh> // '';
+        return !kill(0, $pid) || $stat =~ /^\d+ \(.*\) Z/s;
+    });
 }
 
 sub _check_alerts {
@@ -457,7 +451,7 @@ sub _run_cmd {
     unlink $out;
     waitpid _spawn($cmd, $out), 0;
     my $rc = $? & 127 ? 128 + ($? & 127) : $? >> 8;
-    my $text = do { local (@ARGV, $/) = $out; <> } // '';
+    my $text = -e $out ? _slurp($out) : '';
 
     return ($rc, $text);
 }
@@ -540,7 +534,11 @@ sub req {
 
     my $hs = $opt{headers} // [];
     my @h = ref $hs eq 'HASH' ? map { $_ => $hs->{$_} } sort keys %$hs : @$hs;
-    my %have = map { lc $h[$_ * 2] => 1 } 0 .. $#h / 2;
+    my %have;
+    for (my $i = 0; $i < @h; $i += 2) {
+        $have{ lc $h[$i] } = 1;
+    }
+
     my $body = $opt{body};
     utf8::encode($body) if defined $body && utf8::is_utf8($body);
 
@@ -552,7 +550,9 @@ sub req {
             && !$have{'transfer-encoding'};
 
     my $raw = "$method $path HTTP/1.1\r\n";
-    $raw .= "$h[$_ * 2]: $h[$_ * 2 + 1]\r\n" for 0 .. $#h / 2;
+    for (my $i = 0; $i < @h; $i += 2) {
+        $raw .= "$h[$i]: $h[$i + 1]\r\n";
+    }
     $raw .= "\r\n" . ($body // '');
 
     return parse_response($self->http($raw, port => $opt{port},
@@ -692,8 +692,10 @@ sub _gen_keys {
 sub _write {
     my ($path, $content) = @_;
     open my $fh, '>', $path or die "open $path: $!";
+    binmode $fh;
     print $fh $content;
     close $fh or die "close $path: $!";
+    chmod 0644, $path or die "chmod $path: $!";
 }
 
 sub _slurp {
@@ -758,7 +760,8 @@ sub mint {
         : _private_key($name, $alg);
 
     return Crypt::JWT::encode_jwt(payload => _claims(%c), alg => $alg,
-        key => $key, extra_headers => \%hdr);
+        key => $key, extra_headers => \%hdr,
+        allow_none => 1);
 }
 
 # a token from exact JSON texts; opt: key => 'k1', sig => $bytes, alg => 'none'
