@@ -40,7 +40,9 @@ $(OBJS)/Makefile: config
 
 $(MODULE): $(OBJS)/Makefile $(SRC)
 	cd $(BUILD)/nginx-src && $(MAKE) -s -f $(OBJS)/Makefile modules
-	cp $(OBJS)/ngx_http_authz_module.so $(MODULE)
+	@# a new inode: a running nginx keeps its mapping of the old file
+	cp $(OBJS)/ngx_http_authz_module.so $(MODULE).tmp
+	mv -f $(MODULE).tmp $(MODULE)
 
 $(MINT): keys/authz-mint.c
 	@mkdir -p $(BUILD)

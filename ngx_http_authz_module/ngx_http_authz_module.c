@@ -413,6 +413,7 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_authz_loc_conf_t *prev = parent;
     ngx_http_authz_loc_conf_t *conf = child;
 
+    ngx_http_core_loc_conf_t    *clcf;
     ngx_http_authz_main_conf_t  *amcf;
 
     ngx_conf_merge_uint_value(conf->mode, prev->mode, NGX_HTTP_AUTHZ_OFF);
@@ -490,7 +491,16 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->scope.nlevels = conf->scope_levels->nelts;
     }
 
-    if (conf->mode != NGX_HTTP_AUTHZ_OFF && conf->verify.nkeys == 0) {
+    /*
+     * checked in locations only: "authz on" at the server level may rely
+     * on keys that every location sets itself
+     */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (conf->mode != NGX_HTTP_AUTHZ_OFF && conf->verify.nkeys == 0
+        && clcf->name.len != 0)
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"authz\" requires \"authz_key_file\"");
         return NGX_CONF_ERROR;
@@ -550,7 +560,7 @@ ngx_http_authz_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     char                 err[256];
     size_t               n, before;
-    u_char              *buf;
+    u_char              *buf, *p;
     ssize_t              size;
     ngx_fd_t             fd;
     ngx_str_t           *value, path, kid;
@@ -644,6 +654,18 @@ ngx_http_authz_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_close_file(fd);
     fd = NGX_INVALID_FILE;
+
+    if (kid.len) {
+        for (p = buf; p < buf + size && isspace(*p); p++) { /* void */ }
+
+        if (p < buf + size && *p == '{') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "authz key file \"%s\": \"kid=\" applies to "
+                               "PEM keys only, JWKS keys name their own",
+                               path.data);
+            return NGX_CONF_ERROR;
+        }
+    }
 
     before = alcf->keys->nelts;
     n = before;
