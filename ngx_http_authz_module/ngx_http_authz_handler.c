@@ -145,16 +145,19 @@ ngx_http_authz_cleanup(void *data)
 ngx_http_authz_ctx_t *
 ngx_http_authz_authenticate(ngx_http_request_t *r)
 {
-    u_char                     *scratch;
-    ngx_int_t                   rc;
-    ngx_str_t                   token;
-    authz_err_e                 err;
-    authz_token_t               tok;
-    const unsigned char        *trusted;
-    ngx_http_authz_ctx_t       *ctx;
-    ngx_http_authz_loc_conf_t  *alcf;
+    u_char                      *scratch;
+    u_char                       hash[32], cached[32];
+    ngx_int_t                    rc;
+    ngx_str_t                    token;
+    authz_err_e                  err;
+    authz_token_t                tok;
+    const unsigned char         *trusted;
+    ngx_http_authz_ctx_t        *ctx;
+    ngx_http_authz_loc_conf_t   *alcf;
+    ngx_http_authz_main_conf_t  *amcf;
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_authz_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_authz_module);
 
     ctx = ngx_http_authz_create_ctx(r);
     if (ctx == NULL) {
@@ -194,6 +197,7 @@ ngx_http_authz_authenticate(ngx_http_request_t *r)
 
     ctx->conf = alcf;
     ctx->token = token;
+    ctx->cache = NGX_HTTP_AUTHZ_CACHE_OFF;
     ctx->err = AUTHZ_OK;
     ctx->detail = NULL;
 
@@ -223,8 +227,30 @@ ngx_http_authz_authenticate(ngx_http_request_t *r)
         err = authz_token_check_claims(&tok, &alcf->verify, ngx_time());
     }
 
+    if (err == AUTHZ_OK && trusted == NULL && amcf->cache != NULL) {
+        ctx->cache = NGX_HTTP_AUTHZ_CACHE_MISS;
+
+        if (ngx_http_authz_cache_lookup(r, &token, hash, cached) == NGX_OK) {
+            trusted = cached;
+        }
+    }
+
     if (err == AUTHZ_OK) {
         err = authz_token_verify(&tok, &alcf->verify, trusted);
+    }
+
+    if (err == AUTHZ_OK && ctx->cache != NGX_HTTP_AUTHZ_CACHE_OFF) {
+
+        if (trusted == cached
+            && ngx_memcmp(cached, tok.key->fingerprint, 32) == 0)
+        {
+            ctx->cache = NGX_HTTP_AUTHZ_CACHE_HIT;
+
+        } else {
+            ngx_http_authz_cache_store(r, hash, tok.key->fingerprint,
+                                       tok.has_exp ? (time_t) tok.exp
+                                                   : NGX_MAX_TIME_T_VALUE);
+        }
     }
 
     /* the payload is owned by the context from now on */

@@ -265,6 +265,13 @@ static ngx_command_t  ngx_http_authz_commands[] = {
       offsetof(ngx_http_authz_loc_conf_t, deny_status),
       NULL },
 
+    { ngx_string("authz_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_authz_cache_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -352,6 +359,8 @@ ngx_http_authz_create_main_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     amcf->roles = NULL;
+     *     amcf->cache = NULL;
+     *     amcf->cache_ttl = 0;
      */
 
     return amcf;

@@ -32,6 +32,11 @@
 #define NGX_HTTP_AUTHZ_RESULT_DENY       3
 #define NGX_HTTP_AUTHZ_RESULT_ANONYMOUS  4
 
+/* $authz_cache */
+#define NGX_HTTP_AUTHZ_CACHE_OFF         0
+#define NGX_HTTP_AUTHZ_CACHE_MISS        1
+#define NGX_HTTP_AUTHZ_CACHE_HIT         2
+
 /* authentication state of the request */
 #define NGX_HTTP_AUTHZ_TOKEN_NONE        0   /* not looked at yet */
 #define NGX_HTTP_AUTHZ_TOKEN_MISSING     1
@@ -42,6 +47,8 @@
 
 typedef struct {
     ngx_array_t                *roles;         /* of authz_role_t */
+    ngx_shm_zone_t             *cache;         /* authz_cache */
+    time_t                      cache_ttl;
 } ngx_http_authz_main_conf_t;
 
 
@@ -126,6 +133,13 @@ ngx_int_t ngx_http_authz_access_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_authz_precontent_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_authz_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_authz_add_variables(ngx_conf_t *cf);
+
+char *ngx_http_authz_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_authz_cache_lookup(ngx_http_request_t *r,
+    ngx_str_t *token, u_char *hash, u_char *fingerprint);
+void ngx_http_authz_cache_store(ngx_http_request_t *r, u_char *hash,
+    const u_char *fingerprint, time_t expire);
 
 
 #endif /* _NGX_HTTP_AUTHZ_MODULE_H_INCLUDED_ */

@@ -314,6 +314,10 @@ fuzz_token(unsigned mode, const unsigned char *data, size_t len)
 
     rc = authz_token_check_claims(&tok, &conf, FUZZ_NOW);
 
+    if (authz_strerror(rc) == NULL) {
+        fuzz_fail("authz_strerror()");
+    }
+
     if (rc != AUTHZ_OK && tok.detail == NULL) {
         fuzz_fail("claims error without detail");
     }
@@ -325,6 +329,10 @@ fuzz_token(unsigned mode, const unsigned char *data, size_t len)
     /* a fresh verification, then the key that verified "before" */
 
     vrc = authz_token_verify(&tok, &conf, NULL);
+
+    if (authz_strerror(vrc) == NULL) {
+        fuzz_fail("authz_strerror()");
+    }
 
     if (vrc == AUTHZ_OK) {
         if (tok.key != &fuzz_keys[0] && tok.key != &fuzz_keys[1]) {

@@ -98,6 +98,7 @@ sub new {
     my @prefix = split ' ', $ENV{AUTHZ_NGINX_PREFIX_CMD} // '';
 
     my $self = bless {
+        workers => $opt{workers},
         testdir => $dir, module => $module || '', prefix => \@prefix,
         ports => {}, used => {}, owner => $$,
     }, $class;
@@ -213,7 +214,8 @@ sub _globals {
     push @l, "load_module $self->{module};" if $self->{module};
     push @l, "pid $d/$tag.pid;", "error_log $d/$log.log $level;";
     push @l, @{ $self->{prefix} } ? 'daemon off;' : 'daemon on;';
-    push @l, 'master_process on;', 'worker_processes 1;';
+    push @l, 'master_process on;',
+        'worker_processes ' . ($self->{workers} // 1) . ';';
     push @l, 'user nobody nogroup;' if $> == 0;
 
     # one line, so that nginx's "in nginx.conf:N" matches the heredoc line
