@@ -1,0 +1,286 @@
+#!/usr/bin/perl
+
+# Copyright (C) ngx_http_authz_module authors
+
+# wrk benchmarks of the module against plain nginx proxying, in one run,
+# as ratios.  One nginx (one worker, pinned to CPU 0) serves every
+# scenario on its own port and proxies to an upstream server block in
+# the same worker; wrk runs pinned to CPU 1.  Scenarios are interleaved
+# over ROUNDS rounds and the median is reported.
+#
+#   perl bench/bench.pl [--duration 5] [--rounds 3] [--connections 32]
+#                       [--rss 1000000] [--callgrind]
+
+use warnings;
+use strict;
+
+use FindBin;
+use lib "$FindBin::Bin/../t/lib";
+use AuthzTest qw(:all);
+use Getopt::Long;
+use POSIX qw(floor);
+use IO::Socket::INET;
+use Test::More;
+
+my %o = (duration => 5, rounds => 3, connections => 32, rss => 0,
+    callgrind => 0, tokens => 10000);
+GetOptions(\%o, 'duration=i', 'rounds=i', 'connections=i', 'rss=i',
+    'callgrind', 'tokens=i') or die "usage: see the header of $0\n";
+
+# 200 rules, the matching one last: the worst realistic table
+
+my $rules = join "\n", map {
+    "            authz_rule GET /api/svc$_/items/* svc$_:items.read;"
+} 1 .. 199;
+$rules .= "\n            authz_rule GET /api/bench/** bench:items.read;";
+
+$ENV{AUTHZ_TEST_LOGLEVEL} = 'error';
+
+# two gateways in one run: without the cache (a c e g), with it (b d f)
+
+my $t = gateway('');
+my $tc = gateway('authz_cache zone=bench:16m ttl=300s;');
+my $dir = $t->testdir;
+
+my $n = $o{tokens};
+print "minting $n tokens...\n";
+
+my @tokens = map {
+    mint(sub => "user$_", permissions => ['bench:items.read'],
+        exp => time() + 3600)
+} 1 .. $n;
+
+$t->write_file('tokens.txt', join("\n", @tokens) . "\n");
+
+my $one = $tokens[0];
+my @p = split /\./, mint(sub => 'forger', permissions => ['bench:items.read']);
+my $forged = "$p[0].$p[1]." . substr($p[2], 0, -4) . 'AAAA';
+my $expired = mint(sub => 'late', permissions => ['bench:items.read'],
+    iat => time() - 7200, nbf => time() - 7200, exp => time() - 3600);
+
+# wrk rotates through the tokens, one per request
+
+$t->write_file('rotate.lua', <<'EOF');
+local tokens = {}
+local i = 0
+init = function(args)
+    for line in io.lines(args[1]) do
+        tokens[#tokens + 1] = line
+    end
+end
+request = function()
+    i = i % #tokens + 1
+    return wrk.format("GET", nil, {["Authorization"] = "Bearer " .. tokens[i]})
+end
+EOF
+
+my $pa = $t->port(8080);
+my $pc = $tc->port(8080);
+
+my @scenarios = (
+    [ 'a', 'plain nginx proxy', "http://127.0.0.1:$pa/plain/x" ],
+    [ 'b', 'authz, one token, cache', "http://127.0.0.1:$pc/x", $one ],
+    [ 'c', "authz, $n tokens, no cache", "http://127.0.0.1:$pa/x", 'rotate' ],
+    [ 'd', "authz, $n tokens, cache", "http://127.0.0.1:$pc/x", 'rotate' ],
+    [ 'e', 'bad signature, no cache', "http://127.0.0.1:$pa/x", $forged ],
+    [ 'g', 'expired token, no cache', "http://127.0.0.1:$pa/x", $expired ],
+    [ 'f', 'authz, 200 rules, cache', "http://127.0.0.1:$pc/api/bench/x",
+        $one ],
+);
+
+my %expect = (a => 200, b => 200, c => 200, d => 200, e => 401, g => 401,
+    f => 200);
+
+for my $s (@scenarios) {
+    my $st = probe(@$s[2, 3]);
+    printf "check (%s) %s\n", $s->[0], $st;
+    die "($s->[0]) answers $st, not $expect{$s->[0]}\n"
+        if $st != $expect{ $s->[0] };
+}
+
+# the cache holds every token before (d) is measured
+
+wrk($scenarios[3][2], 'rotate', 3);
+
+my %res;
+
+for my $round (1 .. $o{rounds}) {
+    for my $s (@scenarios) {
+        push @{ $res{ $s->[0] } }, wrk($s->[2], $s->[3], $o{duration});
+    }
+}
+
+my %med;
+for my $k (keys %res) {
+    my @r = sort { $a->{rps} <=> $b->{rps} } @{ $res{$k} };
+    $med{$k} = $r[floor($#r / 2)];
+}
+
+my $base = $med{a}{rps};
+
+print "\n";
+printf "%-4s %-30s %10s %7s %9s %9s %8s\n", '', 'scenario', 'req/s',
+    'ratio', 'p50', 'p99', 'non-2xx';
+for my $s (@scenarios) {
+    my $m = $med{ $s->[0] };
+    printf "%-4s %-30s %10.0f %7.3f %9s %9s %8s\n", "($s->[0])", $s->[1],
+        $m->{rps}, $m->{rps} / $base, $m->{p50}, $m->{p99},
+        $m->{non2xx} // 0;
+}
+printf "\n(e)/(c) = %.3f\n", $med{e}{rps} / $med{c}{rps};
+print "wrk: 1 thread, $o{connections} connections, $o{duration}s each, "
+    . "median of $o{rounds} interleaved rounds; nginx 1 worker on CPU 0, "
+    . "wrk on CPU 1\n";
+
+if ($o{rss}) {
+    my $pid = worker_pid($tc);
+    my $before = rss($pid);
+    my $done = 0;
+    while ($done < $o{rss}) {
+        $done += wrk($scenarios[3][2], 'rotate', 10)->{requests};
+    }
+    my $after = rss($pid);
+    print "\nworker RSS: $before kB before, $after kB after $done requests"
+        . " (rotating $n tokens, cache on)\n";
+}
+
+$t->stop;
+$tc->stop;
+
+done_testing();
+
+###############################################################################
+
+sub gateway {
+    my ($cache) = @_;
+
+    my $g = AuthzTest->new;
+
+    $g->write_file_expand('nginx.conf', <<"EOF");
+
+%%TEST_GLOBALS%%
+
+worker_cpu_affinity 01;
+worker_rlimit_nofile 8192;
+
+events {
+    worker_connections 4096;
+}
+
+http {
+    %%TEST_GLOBALS_HTTP%%
+
+    access_log off;
+    $cache
+
+    upstream backend {
+        server 127.0.0.1:%%PORT_8090%%;
+        keepalive 64;
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_8090%%;
+        location / {
+            return 200 "ok\\n";
+        }
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_8080%%;
+
+        authz on;
+        authz_key_file %%KEYDIR%%/k1.pub kid=k1;
+        authz_issuer https://issuer.test;
+        authz_audience api.test;
+
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+
+        location / {
+            authz_require bench:items.read;
+            proxy_pass http://backend;
+        }
+
+        location /plain/ {
+            authz off;
+            proxy_pass http://backend;
+        }
+
+        location /api/ {
+$rules
+            proxy_pass http://backend;
+        }
+    }
+}
+
+EOF
+
+    return $g->run;
+}
+
+sub wrk {
+    my ($url, $token, $duration) = @_;
+
+    my @cmd = ('taskset', '-c', '1', 'wrk', '-t1', "-c$o{connections}",
+        "-d${duration}s", '--latency');
+
+    if (!defined $token) {
+        push @cmd, $url;
+
+    } elsif ($token eq 'rotate') {
+        push @cmd, '-s', "$dir/rotate.lua", $url, '--', "$dir/tokens.txt";
+
+    } else {
+        push @cmd, '-H', "Authorization: Bearer $token", $url;
+    }
+
+    my $out = `@{[ join ' ', map { "'$_'" } @cmd ]} 2>&1`;
+
+    my %r;
+    ($r{rps}) = $out =~ /Requests\/sec:\s+([\d.]+)/;
+    ($r{p50}) = $out =~ /^\s+50%\s+(\S+)/m;
+    ($r{p99}) = $out =~ /^\s+99%\s+(\S+)/m;
+    ($r{requests}) = $out =~ /(\d+) requests in/;
+    ($r{non2xx}) = $out =~ /Non-2xx or 3xx responses: (\d+)/;
+    die "wrk failed:\n$out" unless defined $r{rps};
+
+    return \%r;
+}
+
+sub probe {
+    my ($url, $token) = @_;
+
+    my ($port, $path) = $url =~ m{^http://[^:]+:(\d+)(/.*)$};
+    $token = $tokens[1] if defined $token && $token eq 'rotate';
+
+    my $raw = "GET $path HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+        . (defined $token ? "Authorization: Bearer $token\r\n" : '')
+        . "\r\n";
+
+    my $sock = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port")
+        or die "connect: $!";
+    print $sock $raw;
+    local $/;
+    my $resp = <$sock>;
+
+    return $resp =~ m{^HTTP/1\.\d (\d+)} ? $1 : 0;
+}
+
+sub worker_pid {
+    my ($g) = @_;
+    my $master = $g->read_file('nginx.pid');
+    chomp $master;
+    my ($w) = `pgrep -P $master` =~ /(\d+)/;
+    return $w;
+}
+
+sub rss {
+    my ($pid) = @_;
+    open my $fh, '<', "/proc/$pid/status" or return '?';
+    while (<$fh>) {
+        return $1 if /^VmRSS:\s+(\d+)/;
+    }
+    return '?';
+}
+
+###############################################################################
