@@ -23,6 +23,8 @@ static char *ngx_http_authz_claim_check(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_authz_token_size_check(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_authz_mode(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_authz_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static void ngx_http_authz_key_cleanup(void *data);
@@ -76,7 +78,7 @@ static ngx_command_t  ngx_http_authz_commands[] = {
 
     { ngx_string("authz"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_authz_mode,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_authz_loc_conf_t, mode),
       &ngx_http_authz_modes },
@@ -425,6 +427,11 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_core_loc_conf_t    *clcf;
     ngx_http_authz_main_conf_t  *amcf;
 
+    if (conf->mode == NGX_CONF_UNSET_UINT) {
+        conf->mode_file = prev->mode_file;
+        conf->mode_line = prev->mode_line;
+    }
+
     ngx_conf_merge_uint_value(conf->mode, prev->mode, NGX_HTTP_AUTHZ_OFF);
     ngx_conf_merge_str_value(conf->realm, prev->realm, "api");
     ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
@@ -510,8 +517,9 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->mode != NGX_HTTP_AUTHZ_OFF && conf->verify.nkeys == 0
         && clcf->name.len != 0)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"authz\" requires \"authz_key_file\"");
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"authz\" requires \"authz_key_file\" in %V:%ui",
+                      &conf->mode_file, conf->mode_line);
         return NGX_CONF_ERROR;
     }
 
@@ -559,6 +567,26 @@ ngx_http_authz_token_size_check(ngx_conf_t *cf, void *post, void *data)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* "authz": remembers where it was set, for the check in merge */
+
+static char *
+ngx_http_authz_mode(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_authz_loc_conf_t *alcf = conf;
+
+    char  *rv;
+
+    rv = ngx_conf_set_enum_slot(cf, cmd, conf);
+
+    if (rv == NGX_CONF_OK) {
+        alcf->mode_file = cf->conf_file->file.name;
+        alcf->mode_line = cf->conf_file->line;
+    }
+
+    return rv;
 }
 
 
@@ -998,6 +1026,15 @@ ngx_http_authz_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         bit = authz_method_bit(value[i].data, value[i].len);
 
         if (bit == 0) {
+            for (n = 0; n < value[i].len; n++) {
+                if (value[i].data[n] < 'A' || value[i].data[n] > 'Z') {
+                    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                       "invalid pattern \"%V\": pattern "
+                                       "must start with \"/\"", &value[i]);
+                    return NGX_CONF_ERROR;
+                }
+            }
+
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "unknown method \"%V\"", &value[i]);
             return NGX_CONF_ERROR;

@@ -54,6 +54,8 @@ typedef struct {
 
 typedef struct {
     ngx_uint_t                  mode;
+    ngx_str_t                   mode_file;     /* where "authz" was set */
+    ngx_uint_t                  mode_line;
     ngx_str_t                   realm;
     ngx_array_t                *keys;          /* of authz_key_t */
     ngx_uint_t                  algorithms;
