@@ -16,7 +16,8 @@ MODULE     := $(BUILD)/ngx_http_authz_module.so
 MINT       := $(BUILD)/authz-mint
 PROVE_JOBS ?= 2
 
-.PHONY: all deps module mint test unit demo run bench clean
+.PHONY: all deps module mint test unit demo run bench clean test-asan \
+        test-valgrind fuzz
 
 all: module mint
 
@@ -68,3 +69,38 @@ bench: deps all
 
 clean:
 	rm -rf $(BUILD)
+
+# the module built with AddressSanitizer and UBSan, loaded into Debian's
+# nginx with the runtimes preloaded; the harness fails a test file on any
+# sanitizer report in the error log
+
+ASAN_OBJS := $(CURDIR)/$(BUILD)/asan
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined
+
+$(ASAN_OBJS)/Makefile: config
+	rm -rf $(BUILD)/nginx-src-asan $(ASAN_OBJS)
+	mkdir -p $(BUILD)
+	cp -r $(NGINX_SRC) $(BUILD)/nginx-src-asan
+	cd $(BUILD)/nginx-src-asan && . ./conf_flags \
+	    && ./configure "$${NGX_CONF_FLAGS[@]}" \
+	       --add-dynamic-module=$(CURDIR) --builddir=$(ASAN_OBJS) \
+	       --with-cc-opt="$(ASAN_FLAGS)" --with-ld-opt="$(ASAN_FLAGS)" \
+	       > $(CURDIR)/$(BUILD)/configure-asan.log 2>&1 \
+	    || { tail -20 $(CURDIR)/$(BUILD)/configure-asan.log; exit 1; }
+
+$(BUILD)/asan/ngx_http_authz_module.so: $(ASAN_OBJS)/Makefile $(SRC)
+	cd $(BUILD)/nginx-src-asan && $(MAKE) -s -f $(ASAN_OBJS)/Makefile modules
+
+test-asan: deps mint $(BUILD)/asan/ngx_http_authz_module.so
+	AUTHZ_MODULE=$(BUILD)/asan/ngx_http_authz_module.so \
+	AUTHZ_NGINX=$(CURDIR)/tools/nginx-asan.sh \
+	    prove -j$(PROVE_JOBS) -r t
+
+test-valgrind: deps all
+	sh tools/test-valgrind.sh
+
+fuzz: deps
+	sh t/fuzz/run.sh $(FUZZ_SECONDS)
+
+FUZZ_SECONDS ?= 60

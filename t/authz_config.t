@@ -35,9 +35,18 @@ $t->write_file('truncated.pem', "-----BEGIN PUBLIC KEY-----\nMIIBIjAN\n");
 $t->write_file('ec-jwks.json', qq{{"keys":[$ec_jwk]}\n});
 $t->write_file('mixed-jwks.json', qq{{"keys":[$rsa_jwk,$ec_jwk]}\n});
 
-$t->write_file('html/index.html', "ok\n");
+# a JWKS of N copies of k1 under kids a1..aN: at most 64 keys
 
-$t->plan(39);
+for my $n (63, 64, 65) {
+    $t->write_file("jwks$n.json", '{"keys":['
+        . join(',', map { my $j = $rsa_jwk; $j =~ s/"kid":"k1"/"kid":"a$_"/; $j }
+            1 .. $n) . "]}\n");
+}
+
+(my $enc_jwk = $rsa_jwk) =~ s/"use":"sig"/"use":"enc"/;
+$t->write_file('enc-jwks.json', qq{{"keys":[$enc_jwk]}\n});
+
+$t->plan(56);
 
 ###############################################################################
 
@@ -76,14 +85,42 @@ fails('empty kid param',
 fails('kid param on a jwks',
     location => 'authz_key_file %%KEYDIR%%/jwks.json kid=k1;',
     qr/"kid=" applies to PEM keys only/);
+fails('jwks without a signing key',
+    location => 'authz_key_file %%TESTDIR%%/enc-jwks.json;',
+    qr/authz key file ".*\/enc-jwks\.json": no usable signing key/);
+passes('64 keys', location => 'authz_key_file %%TESTDIR%%/jwks64.json;');
+fails('65 keys',
+    location => 'authz_key_file %%TESTDIR%%/jwks65.json;',
+    qr/authz key file ".*\/jwks65\.json": too many keys \(at most 64\)/);
+fails('65 keys in two files',
+    location => "authz_key_file %%TESTDIR%%/jwks63.json;\n"
+        . "            authz_key_file %%KEYDIR%%/jwks.json;  #!",
+    qr/authz key file ".*\/jwks\.json": too many keys \(at most 64\)/);
 
-# BUG: "authz on" in a location without keys is reported at the end of
-# the http block ("}" at the last line), not at the "authz" line or the
-# location that lacks keys; the line check below expects one of those
+# BUG: a kid named twice is refused inside one JWKS ("duplicate kid")
+# but accepted across authz_key_file lines; a token with that kid is
+# then verified by either key (kid=k1 signed by k2 is 200)
+fails('duplicate kid in two files',
+    location => "authz_key_file %%KEYDIR%%/k1.pub kid=k1;\n"
+        . "            authz_key_file %%KEYDIR%%/k2.pub kid=k1;  #!",
+    qr/duplicate kid "k1"/);
+
+# checked when locations are merged: the line is the "authz" line (was
+# the end of the http block), or at least the location lacking keys
 fails('authz on without keys',
     location => 'authz on;',
     qr/"authz" requires "authz_key_file"/,
     line => ['authz on;', 'location / {']);
+fails('authz on inherited without keys',
+    server => 'authz on;',
+    qr/"authz" requires "authz_key_file"/,
+    line => ['authz on;', 'location / {']);
+passes('authz on with keys in the location',
+    server => 'authz on;',
+    location => 'authz_key_file %%KEYDIR%%/k1.pub kid=k1;');
+fails('authz invalid value',
+    location => 'authz maybe;',
+    qr/invalid value "maybe"/);
 
 # algorithms
 
@@ -111,6 +148,25 @@ fails('deny status 500',
 fails('max token size 1',
     location => 'authz_max_token_size 1;',
     qr/"authz_max_token_size" directive must be between 16 and 1m/);
+fails('max token size 15',
+    location => 'authz_max_token_size 15;',
+    qr/"authz_max_token_size" directive must be between 16 and 1m/);
+passes('max token size 16', location => 'authz_max_token_size 16;');
+passes('max token size 1m', location => 'authz_max_token_size 1m;');
+fails('max token size 1025k',
+    location => 'authz_max_token_size 1025k;',
+    qr/"authz_max_token_size" directive must be between 16 and 1m/);
+fails('duplicate algorithms',
+    location => "authz_algorithms RS256;\n"
+        . "            authz_algorithms PS256;  #!",
+    qr/"authz_algorithms" directive is duplicate/);
+fails('duplicate deny status',
+    location => "authz_deny_status 403;\n"
+        . "            authz_deny_status 404;  #!",
+    qr/"authz_deny_status" directive is duplicate/);
+fails('empty issuer',
+    location => 'authz_issuer "";',
+    qr/empty value/);
 fails('realm with a quote',
     location => q{authz_realm 'a"b';},
     qr/"authz_realm" directive has a character not allowed/);
@@ -130,12 +186,16 @@ fails('rule unknown method',
     location => 'authz_rule GET FETCH /a x:y;',
     qr/unknown method "FETCH"/);
 
-# BUG: a pattern without the leading "/" is reported as an unknown
-# method ("unknown method "api/x""); authz_rules.c has the right text,
-# 'pattern must start with "/"', but cannot reach it
+# was reported as 'unknown method "api/x"'
 fails('pattern without leading slash',
     location => 'authz_rule GET api/x x:y;',
     qr/pattern.*"api\/x"|"api\/x".*pattern/);
+fails('partial segment wildcard',
+    location => 'authz_rule GET /a/b* x:y;',
+    qr/invalid pattern "\/a\/b\*": .*whole segments/);
+fails('dot segment',
+    location => 'authz_rule GET /a/../b x:y;',
+    qr/invalid pattern "\/a\/\.\.\/b": "\." or "\.\." segment/);
 
 fails('empty requirement',
     location => 'authz_rule GET /a a||b;',
@@ -263,6 +323,13 @@ EOF
     }
 
     return $conf;
+}
+
+sub passes {
+    my ($name, %s) = @_;
+
+    my ($rc, $out) = $t->nginx_t(conf(%s));
+    ok($rc == 0 && $out =~ /test is successful/, $name) or diag($out);
 }
 
 sub fails {

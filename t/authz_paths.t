@@ -29,6 +29,7 @@ $t->write_file_expand('api.conf', <<'EOF');
     authz_key_file %%KEYDIR%%/k1.pub kid=k1;
     authz_issuer https://issuer.test;
     authz_audience api.test;
+    authz_tenant_bypass platform:tenants.any;
 
     location / {
         authz_rule GET /health public;
@@ -73,7 +74,7 @@ http {
 
 EOF
 
-$t->run->plan(99);
+$t->run->plan(102);
 
 ###############################################################################
 
@@ -172,6 +173,15 @@ for my $p (@paths) {
 is(v($t->get('/api/users/bob/drafts', token => $bob)), '200', 'own drafts');
 is(v($t->get('/api/users/alice/drafts', token => $bob)), $none,
     'other drafts');
+
+# the bypass permission passes {tenant}, a wildcard does not
+
+my $ops = mint(permissions => ['t:items.read', 'platform:tenants.any']);
+is(v($t->get('/api/t/globex/x', token => $ops)), '200', 'bypass binding');
+is(v($t->get('/api/t/globex/x', token => mint(permissions => ['*']))),
+    $tenant, 'star no bypass binding');
+is(v($t->get('/api/users/bob/drafts', token => mint(permissions =>
+    ['*', 'platform:tenants.any']))), $none, 'bypass not for sub binding');
 
 # a nul byte is refused by nginx itself
 

@@ -66,6 +66,13 @@ http {
             proxy_pass http://%%ECHO%%;
         }
 
+        location /bind/ {
+            authz_rule GET "/bind/u/{sub}/x"     p:own;
+            authz_rule GET "/bind/t/{tenant}/x"  p:own;
+            authz_rule GET /bind/**              public;
+            proxy_pass http://%%ECHO%%;
+        }
+
         location /deny/ {
             authz_rule GET /deny/a public;
             proxy_pass http://%%ECHO%%;
@@ -155,7 +162,7 @@ http {
 
 EOF
 
-$t->run->plan(109);
+$t->run->plan(116);
 
 ###############################################################################
 
@@ -236,6 +243,16 @@ is(v('GET', '/order2/secret', tok('admin:secret.read')), '200',
     'narrow rule first granted');
 is(v('GET', '/order2/other', $none), '200', 'broad rule second');
 
+# a failed binding decides too: no fall-through to a later rule
+
+is(v('GET', '/bind/u/alice/x', tok('p:own')), '200', 'sub binding');
+is(v('GET', '/bind/u/bob/x', tok('p:own')), '403 forbidden',
+    'sub binding no fall-through');
+is(v('GET', '/bind/t/acme/x', tok('p:own')), '200', 'tenant binding');
+is(v('GET', '/bind/t/globex/x', tok('p:own')), '403 tenant_mismatch',
+    'tenant binding no fall-through');
+is(v('GET', '/bind/u/bob/y', $none), '200', 'later rule after a miss');
+
 # authz_rules_default
 
 $r = $t->get('/deny/b', token => tok('*'));
@@ -267,6 +284,8 @@ is(v('GET', '/m/any', $none), '200', 'any method get');
 is(v('DELETE', '/m/any', $none), '200', 'any method delete');
 is(v('PROPFIND', '/m/any', $none), '200', 'any method propfind');
 is(v('PROPFIND', '/m/get', $none), '403 forbidden', 'propfind no match');
+is(v('FOO', '/m/any', $none), '200', 'any method unknown to nginx');
+is(v('FOO', '/m/get', $none), '403 forbidden', 'unknown method no match');
 is(v('PROPFIND', '/m2/x', $none), '200',
     'propfind no match default allow');
 is(v('GET', '/m2/x', $none), '403 insufficient_scope m:x.read',

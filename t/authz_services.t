@@ -120,7 +120,8 @@ $r = $t->get('/chatbot/x', token => $obj);
 is($r->{status}, 403, 'object disabled');
 is($r->{headers}{'x-authz-error'}, 'service_disabled',
     'object disabled error variable');
-like($r->{body}, qr/^\{"error":"service_disabled","error_description":"[^"]+"\}$/,
+like($r->{body},
+    qr/^\{"error":"service_disabled","error_description":"[^"]+"\}$/,
     'object disabled body');
 ok(!exists $r->{headers}{'www-authenticate'}, 'object disabled no challenge');
 unlike($r->{body}, qr/uri=/, 'object disabled not upstream');

@@ -62,6 +62,8 @@ http {
         location /n/ {
             authz_tenant $http_x_tenant_id;
             authz_deny_status 404;
+            authz_rule GET /n/x     public;
+            authz_rule GET /n/admin admin:users.read;
             proxy_pass http://%%ECHO%%;
         }
     }
@@ -69,7 +71,7 @@ http {
 
 EOF
 
-$t->run->plan(59);
+$t->run->plan(62);
 
 ###############################################################################
 
@@ -87,9 +89,11 @@ $r = h('/h/x', $acme, 'globex');
 is($r->{status}, 403, 'header other tenant');
 is($r->{headers}{'x-authz-error'}, 'tenant_mismatch',
     'header other tenant error variable');
-like($r->{body}, qr/^\{"error":"tenant_mismatch","error_description":"[^"]+"\}$/,
+like($r->{body},
+    qr/^\{"error":"tenant_mismatch","error_description":"[^"]+"\}$/,
     'header other tenant body');
-ok(!exists $r->{headers}{'www-authenticate'}, 'header other tenant no challenge');
+ok(!exists $r->{headers}{'www-authenticate'},
+    'header other tenant no challenge');
 unlike($r->{body}, qr/uri=/, 'header other tenant not upstream');
 
 is(err(h('/h/x', $acme)), '403 tenant_mismatch', 'header missing');
@@ -184,6 +188,12 @@ like($r->{body}, qr{<title>404 Not Found</title>}, 'deny 404 nginx page');
 is(err(h('/n/x', $acme)), '404', 'deny 404 empty tenant');
 is(err(h('/n/x', $acme, 'acme')), '200', 'deny 404 same tenant');
 
+$r = h('/n/admin', $acme, 'acme');
+is($r->{status}, 404, 'deny 404 insufficient scope');
+ok(!exists $r->{headers}{'www-authenticate'},
+    'deny 404 insufficient scope no challenge');
+is(err(h('/n/other', $acme, 'acme')), '404', 'deny 404 no rule matched');
+
 $r = h('/n/x', undef, 'acme');
 is($r->{status}, 401, 'deny 404 missing token stays 401');
 is($r->{headers}{'www-authenticate'}, 'Bearer realm="api"',
@@ -199,10 +209,10 @@ like($r->{headers}{'www-authenticate'} // '',
 # the log
 
 my $log = $t->error_log(nodebug => 1);
-like($log, qr/authz: access forbidden: tenant_mismatch \([^)]+\), sub: "alice", tenant: "acme"/,
-    'mismatch logged');
-like($log, qr/authz: access forbidden: tenant_mismatch \([^)]+\), sub: "dave", tenant: "globex"/,
-    'mismatch logged globex');
+like($log, qr/authz:\ access\ forbidden:\ tenant_mismatch\ \([^)]+\),
+    \ sub:\ "alice",\ tenant:\ "acme"/x, 'mismatch logged');
+like($log, qr/authz:\ access\ forbidden:\ tenant_mismatch\ \([^)]+\),
+    \ sub:\ "dave",\ tenant:\ "globex"/x, 'mismatch logged globex');
 unlike(join("\n", grep { /authz/ } split /\n/, $log), qr/\Q$acme\E/,
     'token not logged by the module');
 

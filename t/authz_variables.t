@@ -90,8 +90,29 @@ http {
             proxy_pass http://%%ECHO%%;
         }
 
+        location /optreq/ {
+            authz optional;
+            authz_require blog:posts.read;
+            proxy_pass http://%%ECHO%%;
+        }
+
         location /req/ {
             authz_require blog:posts.delete;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /small/ {
+            authz_max_token_size 600;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /iss/ {
+            authz_issuer https://other.test;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /aud/ {
+            authz_audience other.test;
             proxy_pass http://%%ECHO%%;
         }
 
@@ -138,7 +159,7 @@ http {
 
 EOF
 
-$t->run->plan(63);
+$t->run->plan(73);
 
 ###############################################################################
 
@@ -248,6 +269,27 @@ denied('/on/', mint(exp => $now - 60), 401, 'invalid_token',
     'token expired', 'expired');
 denied('/on/', mint(permissions => ['a,b']), 401, 'invalid_token',
     'invalid claim', 'bad permissions claim');
+denied('/on/', mint(nbf => $now + 600), 401, 'invalid_token',
+    'token not yet valid', 'not yet valid');
+denied('/on/', mint(iat => $now + 600, nbf => $now), 401, 'invalid_token',
+    'token issued in the future', 'issued in the future');
+denied('/on/', mint(exp => undef), 401, 'invalid_token',
+    'token has no expiry', 'no expiry');
+denied('/on/', mint(_alg => 'PS256'), 401, 'invalid_token',
+    'algorithm not allowed', 'algorithm');
+denied('/on/', raw_jwt('{"alg":"RS256","kid":"k1","crit":["x"]}',
+    '{"sub":"alice","tid":"acme","exp":' . ($now + 600) . '}'), 401,
+    'invalid_token', 'unsupported critical header', 'crit');
+denied('/small/', mint(pad => 'x' x 600), 401, 'invalid_token',
+    'token too large', 'too large');
+denied('/iss/', $token, 401, 'invalid_token', 'issuer not accepted',
+    'issuer');
+denied('/aud/', $token, 401, 'invalid_token', 'audience not accepted',
+    'audience');
+denied('/on/', undef, 401, 'invalid_token', 'malformed token',
+    'basic scheme', headers => [Authorization => 'Basic dXNlcjpwYXNz']);
+denied('/optreq/', undef, 401, 'missing_token', 'no token was provided',
+    'optional, requirement without token');
 denied('/req/', $token, 403, 'insufficient_scope', 'permission missing',
     'insufficient scope');
 denied('/tenant/', $token, 403, 'tenant_mismatch',
