@@ -100,7 +100,9 @@ test-asan: deps mint $(BUILD)/asan/ngx_http_authz_module.so
 test-valgrind: deps all
 	sh tools/test-valgrind.sh
 
-fuzz: deps
+# libFuzzer needs clang and libclang-rt-14-dev
+fuzz:
+	AUTHZ_EXTRA_PKGS="clang libclang-rt-14-dev" sh tools/deps.sh
 	sh t/fuzz/run.sh $(FUZZ_SECONDS)
 
 FUZZ_SECONDS ?= 60

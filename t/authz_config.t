@@ -38,9 +38,8 @@ $t->write_file('mixed-jwks.json', qq{{"keys":[$rsa_jwk,$ec_jwk]}\n});
 # a JWKS of N copies of k1 under kids a1..aN: at most 64 keys
 
 for my $n (63, 64, 65) {
-    $t->write_file("jwks$n.json", '{"keys":['
-        . join(',', map { my $j = $rsa_jwk; $j =~ s/"kid":"k1"/"kid":"a$_"/; $j }
-            1 .. $n) . "]}\n");
+    my @keys = map { $rsa_jwk =~ s/"kid":"k1"/"kid":"a$_"/r } 1 .. $n;
+    $t->write_file("jwks$n.json", '{"keys":[' . join(',', @keys) . "]}\n");
 }
 
 (my $enc_jwk = $rsa_jwk) =~ s/"use":"sig"/"use":"enc"/;

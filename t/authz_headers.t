@@ -129,6 +129,27 @@ http {
         }
     }
 
+    # underscores_in_headers on: X_User_Id is another spelling of
+    # X-User-Id for nginx's $http_x_user_id, FastCGI and WSGI upstreams
+
+    server {
+        listen       127.0.0.1:%%PORT_8084%%;
+        server_name  localhost;
+
+        underscores_in_headers on;
+
+        authz_key_file  %%KEYDIR%%/k1.pub kid=k1;
+        authz on;
+
+        location /raw/ {
+            proxy_pass http://127.0.0.1:%%PORT_8081%%;
+        }
+
+        location /fcgi/ {
+            fastcgi_pass 127.0.0.1:%%PORT_8083%%;
+        }
+    }
+
     # the policy service of auth_request: allows alice only
 
     server {
@@ -149,7 +170,7 @@ http {
 
 EOF
 
-$t->run->plan(44);
+$t->run->plan(49);
 
 ###############################################################################
 
@@ -267,6 +288,43 @@ $r = $t->get('/any/', headers => [@spoof]);
 is($r->{status}, 200, 'satisfy any: allowed by address');
 is_deeply(ids($r), {}, 'spoofed: satisfy any') or diag($r->{body});
 
+# many headers: the list is rebuilt, other headers keep their order
+
+my @many = map { ("X-Other-$_" => "v$_", 'X-User-Id' => "spoof$_") } 1 .. 30;
+$r = $t->get('/raw/', token => $token, headers => [@many, @spoof]);
+is_deeply(ids($r)->{'x-user-id'}, ['alice'], 'many headers: replaced');
+is(join(',', $r->{body} =~ /^X-Other-\d+: (v\d+)\r?$/mg),
+    join(',', map { "v$_" } 1 .. 30), 'many headers: others kept in order');
+
+# underscores: nginx drops X_User_Id by default
+
+$r = $t->get('/raw/', token => $token, headers => ['X_User_Id' => 'mallory',
+    'X_Tenant_Id' => 'evil']);
+is_deeply(ids($r), { 'x-user-id' => ['alice'], 'x-tenant-id' => ['acme'],
+    'x-user-permissions' => ['blog:posts.read'],
+    'x-user-services' => ['blog'] }, 'underscore spelling dropped')
+    or diag($r->{body});
+
+# BUG: with "underscores_in_headers on", the client's X_User_Id,
+# X_Tenant_Id, X_User_Permissions and X_User_Services reach the upstream
+# next to the module's headers; nginx's own $http_x_user_id (listed
+# first), FastCGI (HTTP_X_USER_ID) and WSGI servers read them as the
+# identity headers
+
+my @under = ('X_User_Id' => 'mallory', 'X_Tenant_Id' => 'evil',
+    'x_user_permissions' => '*', 'X_USER_SERVICES' => 'all');
+
+$r = $t->get('/raw/', port => 8084, token => $token, headers => [@under]);
+is_deeply(ids($r), { 'x-user-id' => ['alice'], 'x-tenant-id' => ['acme'],
+    'x-user-permissions' => ['blog:posts.read'],
+    'x-user-services' => ['blog'] }, 'underscore spelling removed')
+    or diag($r->{body});
+
+$r = $t->get('/fcgi/', port => 8084, token => $token, headers => [@under]);
+is($r->{body}, "HTTP_X_USER_ID=alice\nHTTP_X_TENANT_ID=acme\n"
+    . "HTTP_X_USER_PERMISSIONS=blog:posts.read\nHTTP_X_USER_SERVICES=blog\n",
+    'underscore spelling: fastcgi params');
+
 # authz_strip_headers off
 
 $h = ids($t->get('/keep/', headers => ['X-User-Id' => 'svc', 'x-tenant-id' => 't1']));
@@ -353,10 +411,14 @@ sub ids {
     my ($r) = @_;
     my %h;
 
+    # X_User_Id counts as X-User-Id: upstreams that map names to
+    # variables (nginx, CGI, FastCGI, WSGI) do not tell them apart
+
     for (split /\r?\n/, $r->{body}) {
-        next unless /^(x-user-id|x-tenant-id|x-user-permissions|x-user-services)
+        next unless /^(x[-_]user[-_]id|x[-_]tenant[-_]id
+            |x[-_]user[-_]permissions|x[-_]user[-_]services)
             :[ \t]*(.*?)[ \t]*$/xi;
-        push @{ $h{ lc $1 } }, $2;
+        push @{ $h{ lc($1) =~ tr/_/-/r } }, $2;
     }
 
     return \%h;

@@ -59,6 +59,15 @@ http {
             proxy_pass http://%%ECHO%%;
         }
 
+        location /any-allow-up/ {
+            authz on;
+            authz_require blog:posts.admin;
+            satisfy any;
+            allow 127.0.0.1;
+            deny all;
+            proxy_pass http://127.0.0.1:%%PORT_8081%%;
+        }
+
         location /all-deny/ {
             authz on;
             satisfy all;
@@ -114,11 +123,28 @@ http {
             proxy_pass http://%%ECHO%%;
         }
     }
+
+    # an upstream with answers of its own
+
+    server {
+        listen       127.0.0.1:%%PORT_8081%%;
+        server_name  localhost;
+
+        default_type text/plain;
+
+        location /any-allow-up/401 {
+            return 401 "upstream says no\n";
+        }
+
+        location /any-allow-up/403 {
+            return 403 "upstream forbids\n";
+        }
+    }
 }
 
 EOF
 
-$t->run->plan(45);
+$t->run->plan(49);
 
 ###############################################################################
 
@@ -160,6 +186,19 @@ ok(!exists $r->{headers}{'www-authenticate'}, 'any allow: no challenge');
 $r = $t->get('/any-allow/', token => mint(_kid => 'k9'), headers => [@spoof]);
 is($r->{status}, 200, 'any allow: invalid token');
 is(ids($r), '|||', 'any allow: invalid token, no identity');
+
+# BUG: the module's JSON denial replaces the body of an upstream
+# answer that has the same status, where another module allowed the
+# request ("satisfy any"): the upstream's own 401 or 403 is lost
+
+$r = $t->get('/any-allow-up/401');
+is($r->{status}, 401, 'any allow: upstream 401');
+is($r->{body}, "upstream says no\n", 'any allow: upstream 401 body kept');
+like($r->{headers}{'content-type'}, qr{^text/plain},
+    'any allow: upstream 401 type kept');
+
+$r = $t->get('/any-allow-up/403', token => $token);
+is($r->{body}, "upstream forbids\n", 'any allow: upstream 403 body kept');
 
 # satisfy any, deny all: the token decides
 

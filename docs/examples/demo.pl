@@ -36,6 +36,8 @@ use MIME::Base64 qw(encode_base64 decode_base64);
 use POSIX ();
 use Time::HiRes ();
 
+$| = 1;
+
 my $ROOT = Cwd::abs_path(dirname(__FILE__) . '/../..');
 my $REL = sub { my $p = shift; $p =~ s{^\Q$ROOT\E/}{}; $p };
 
@@ -336,6 +338,11 @@ if ($mode eq 'run') {
         '--service', 'chatbot=false', '--service', 'settings',
         '--service', 'billing'));
     s{^\Q$ROOT\E/}{} for @mint;
+    my $mint = shift @mint;
+    while (my ($o, $v) = splice @mint, 0, 2) {
+        $mint .= length($mint) - rindex($mint, "\n") > 50
+            ? " \\\n        $o $v" : " $o $v";
+    }
 
     print <<"EOF";
 ngx_http_authz_module: the gateway of docs/examples/gateway.conf on
@@ -347,7 +354,7 @@ echoes the identity headers it receives.
 
 A token for bob, an editor of tenant acme (valid 15 minutes):
 
-  token=\$(@mint)
+  token=\$($mint)
 
 A request:
 
