@@ -19,7 +19,8 @@ typedef struct {
 
 static void ngx_http_authz_cleanup(void *data);
 static ngx_int_t ngx_http_authz_token(ngx_http_request_t *r,
-    ngx_http_authz_loc_conf_t *alcf, ngx_str_t *token);
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
+    ngx_str_t *token);
 static ngx_int_t ngx_http_authz_identity(ngx_http_request_t *r,
     ngx_http_authz_ctx_t *ctx);
 static ngx_int_t ngx_http_authz_join(ngx_http_request_t *r, ngx_str_t *out,
@@ -43,6 +44,7 @@ static ngx_int_t ngx_http_authz_headers(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx);
 static ngx_int_t ngx_http_authz_header_add(ngx_http_request_t *r,
     ngx_uint_t i, ngx_str_t *value);
+static ngx_uint_t ngx_http_authz_name_eq(ngx_str_t *key, ngx_str_t *name);
 static ngx_int_t ngx_http_authz_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_authz_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -170,7 +172,7 @@ ngx_http_authz_authenticate(ngx_http_request_t *r)
         return ctx;
     }
 
-    rc = ngx_http_authz_token(r, alcf, &token);
+    rc = ngx_http_authz_token(r, alcf, ctx, &token);
 
     if (rc == NGX_ERROR) {
         return NULL;
@@ -314,7 +316,7 @@ ngx_http_authz_authenticate(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_authz_token(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
-    ngx_str_t *token)
+    ngx_http_authz_ctx_t *ctx, ngx_str_t *token)
 {
     u_char           *p;
     ngx_str_t        *value;
@@ -359,6 +361,11 @@ ngx_http_authz_token(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
     }
 
     if (n == 0) {
+        if (ctx->auth_removed && ctx->token.len) {
+            *token = ctx->token;
+            return NGX_OK;
+        }
+
         return NGX_DECLINED;
     }
 
@@ -993,8 +1000,17 @@ ngx_http_authz_precontent_handler(ngx_http_request_t *r)
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_authz_module);
     ctx = ngx_http_authz_get_ctx(r);
 
-    if (ctx != NULL && ctx->headers_loc == r->loc_conf) {
-        return NGX_DECLINED;
+    if (ctx != NULL) {
+        /*
+         * past the access phase: a denial of ours was overruled by
+         * "satisfy any", the response is not ours to rewrite
+         */
+
+        ctx->json_status = 0;
+
+        if (ctx->headers_loc == r->loc_conf) {
+            return NGX_DECLINED;
+        }
     }
 
     if (ngx_http_authz_headers(r, alcf, ctx) != NGX_OK) {
@@ -1017,6 +1033,7 @@ ngx_http_authz_headers(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
     ngx_http_authz_ctx_t *ctx)
 {
     ngx_uint_t                i, j, found, add, drop_auth;
+    ngx_str_t                 authorization = ngx_string("Authorization");
     ngx_list_t                headers;
     ngx_list_part_t          *part;
     ngx_table_elt_t          *h, *nh;
@@ -1059,20 +1076,14 @@ ngx_http_authz_headers(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
             i = 0;
         }
 
-        if (drop_auth && h[i].key.len == sizeof("Authorization") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Authorization",
-                               sizeof("Authorization") - 1) == 0)
-        {
+        if (drop_auth && ngx_http_authz_name_eq(&h[i].key, &authorization)) {
             h[i].hash = (ngx_uint_t) -1;
             found++;
             continue;
         }
 
         for (ih = ngx_http_authz_identity_headers; ih->name.len; ih++) {
-            if (h[i].key.len == ih->name.len
-                && ngx_strncasecmp(h[i].key.data, ih->name.data,
-                                   ih->name.len) == 0)
-            {
+            if (ngx_http_authz_name_eq(&h[i].key, &ih->name)) {
                 /* marks the copy for removal below */
                 h[i].hash = (ngx_uint_t) -1;
                 found++;
@@ -1125,6 +1136,12 @@ ngx_http_authz_headers(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
 
         if (drop_auth) {
             r->headers_in.authorization = NULL;
+
+            /* an internal redirect still finds the token in the context */
+
+            if (ctx != NULL) {
+                ctx->auth_removed = 1;
+            }
         }
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -1147,6 +1164,39 @@ ngx_http_authz_headers(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * header names compared as CGI, FastCGI and WSGI see them: any case,
+ * and "_" for "-" (a client may send "X_User_Id" where
+ * underscores_in_headers is on)
+ */
+
+static ngx_uint_t
+ngx_http_authz_name_eq(ngx_str_t *key, ngx_str_t *name)
+{
+    u_char      c1, c2;
+    ngx_uint_t  i;
+
+    if (key->len != name->len) {
+        return 0;
+    }
+
+    for (i = 0; i < key->len; i++) {
+        c1 = ngx_tolower(key->data[i]);
+        c2 = ngx_tolower(name->data[i]);
+
+        if (c1 == '_') {
+            c1 = '-';
+        }
+
+        if (c1 != c2) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

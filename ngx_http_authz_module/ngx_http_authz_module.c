@@ -508,14 +508,14 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     /*
-     * checked in locations only: "authz on" at the server level may rely
-     * on keys that every location sets itself
+     * checked in locations, and in servers without locations: "authz on"
+     * at the server level may rely on keys that every location sets
      */
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
     if (conf->mode != NGX_HTTP_AUTHZ_OFF && conf->verify.nkeys == 0
-        && clcf->name.len != 0)
+        && (clcf->name.len != 0 || clcf->locations == NULL))
     {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "\"authz\" requires \"authz_key_file\" in %V:%ui",
@@ -601,7 +601,7 @@ ngx_http_authz_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ssize_t              size;
     ngx_fd_t             fd;
     ngx_str_t           *value, path, kid;
-    ngx_uint_t           i;
+    ngx_uint_t           i, j;
     ngx_file_t           file;
     authz_key_t         *keys;
     ngx_file_info_t      fi;
@@ -717,6 +717,27 @@ ngx_http_authz_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "authz key file \"%s\": %s", path.data, err);
         return NGX_CONF_ERROR;
+    }
+
+    /* a kid names one key: a token with a kid is tried with that key only */
+
+    for (i = before; i < n; i++) {
+        for (j = 0; keys[i].kid_len && j < i; j++) {
+            if (keys[j].kid_len == keys[i].kid_len
+                && ngx_strncmp(keys[j].kid, keys[i].kid, keys[i].kid_len)
+                   == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "authz key file \"%s\": duplicate kid "
+                                   "\"%s\"", path.data, keys[i].kid);
+
+                for (i = before; i < n; i++) {
+                    authz_key_free(&keys[i]);
+                }
+
+                return NGX_CONF_ERROR;
+            }
+        }
     }
 
     alcf->keys->nelts = n;

@@ -121,6 +121,7 @@ typedef struct {
 
     unsigned                    verified:1;    /* fingerprint is valid */
     unsigned                    has_exp:1;
+    unsigned                    auth_removed:1;
     unsigned                    allowed:1;
     unsigned                    json_body:1;
 } ngx_http_authz_ctx_t;

@@ -274,7 +274,10 @@ ngx_http_authz_prefix_variable(ngx_http_request_t *r,
 {
     ngx_str_t *name = (ngx_str_t *) data;
 
-    json_t                *value;
+    u_char                *p;
+    size_t                 len, klen;
+    json_t                *value, *e;
+    const char            *key;
     ngx_http_authz_ctx_t  *ctx;
 
     ctx = ngx_http_authz_variable_ctx(r);
@@ -286,9 +289,29 @@ ngx_http_authz_prefix_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    value = json_object_getn(ctx->payload,
-                        (const char *) name->data + ngx_http_authz_claim_prefix.len,
-                        name->len - ngx_http_authz_claim_prefix.len);
+    p = name->data + ngx_http_authz_claim_prefix.len;
+    len = name->len - ngx_http_authz_claim_prefix.len;
+
+    value = json_object_getn(ctx->payload, (const char *) p, len);
+
+    if (value == NULL) {
+
+        /*
+         * nginx lowercases variable names: "givenName" is found when it
+         * is the only claim of that name in any case
+         */
+
+        json_object_keylen_foreach(ctx->payload, key, klen, e) {
+            if (klen == len && ngx_strncasecmp((u_char *) key, p, len) == 0) {
+                if (value != NULL) {
+                    v->not_found = 1;
+                    return NGX_OK;
+                }
+
+                value = e;
+            }
+        }
+    }
 
     return ngx_http_authz_json_value(r, v, value);
 }

@@ -42,10 +42,13 @@ for my $n (63, 64, 65) {
     $t->write_file("jwks$n.json", '{"keys":[' . join(',', @keys) . "]}\n");
 }
 
+$t->write_file('two.pem', $t->read_file(keydir() . '/k1.pub')
+    . $t->read_file(keydir() . '/k2.pub'));
+
 (my $enc_jwk = $rsa_jwk) =~ s/"use":"sig"/"use":"enc"/;
 $t->write_file('enc-jwks.json', qq{{"keys":[$enc_jwk]}\n});
 
-$t->plan(56);
+$t->plan(57);
 
 ###############################################################################
 
@@ -96,16 +99,20 @@ fails('65 keys in two files',
         . "            authz_key_file %%KEYDIR%%/jwks.json;  #!",
     qr/authz key file ".*\/jwks\.json": too many keys \(at most 64\)/);
 
-# BUG: a kid named twice is refused inside one JWKS ("duplicate kid")
-# but accepted across authz_key_file lines; a token with that kid is
-# then verified by either key (kid=k1 signed by k2 is 200)
+# regression (was a bug): a kid named twice is refused inside one JWKS ("duplicate kid")
+# but accepted across authz_key_file lines, and for a PEM file of two
+# keys with kid=; a token with that kid is then verified by either key
+# (kid=k1 signed by k2 is 200)
 fails('duplicate kid in two files',
     location => "authz_key_file %%KEYDIR%%/k1.pub kid=k1;\n"
         . "            authz_key_file %%KEYDIR%%/k2.pub kid=k1;  #!",
     qr/duplicate kid "k1"/);
+fails('duplicate kid in one pem file',
+    location => 'authz_key_file %%TESTDIR%%/two.pem kid=k1;',
+    qr/duplicate kid "k1"/);
 
-# checked when locations are merged: the line is the "authz" line (was
-# the end of the http block), or at least the location lacking keys
+# checked when locations are merged: the line is the "authz" line, or
+# at least the location lacking keys (not the end of the http block)
 fails('authz on without keys',
     location => 'authz on;',
     qr/"authz" requires "authz_key_file"/,
@@ -185,7 +192,7 @@ fails('rule unknown method',
     location => 'authz_rule GET FETCH /a x:y;',
     qr/unknown method "FETCH"/);
 
-# was reported as 'unknown method "api/x"'
+# a word with a "/" is a pattern, not a method
 fails('pattern without leading slash',
     location => 'authz_rule GET api/x x:y;',
     qr/pattern.*"api\/x"|"api\/x".*pattern/);
@@ -237,7 +244,7 @@ my ($rc, $out) = $t->nginx_t(conf(
         'authz_key_file %%KEYDIR%%/jwks.json;'),
     server => join("\n        ",
         'authz on;',
-        'authz_key_file %%KEYDIR%%/k1.pub kid=k1;',
+        'authz_key_file %%KEYDIR%%/k1.pub kid=p1;',
         'authz_key_file %%KEYDIR%%/k1.crt kid=c1;',
         'authz_key_file %%KEYDIR%%/k1.jwk;',
         'authz_algorithms RS256 PS256;',

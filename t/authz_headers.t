@@ -305,7 +305,7 @@ is_deeply(ids($r), { 'x-user-id' => ['alice'], 'x-tenant-id' => ['acme'],
     'x-user-services' => ['blog'] }, 'underscore spelling dropped')
     or diag($r->{body});
 
-# BUG: with "underscores_in_headers on", the client's X_User_Id,
+# regression (was a bug): with "underscores_in_headers on", the client's X_User_Id,
 # X_Tenant_Id, X_User_Permissions and X_User_Services reach the upstream
 # next to the module's headers; nginx's own $http_x_user_id (listed
 # first), FastCGI (HTTP_X_USER_ID) and WSGI servers read them as the

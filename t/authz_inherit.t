@@ -275,7 +275,7 @@ isnt($rc, 0, 'http on, a location without a key');
 like($out, qr/\[emerg\].*"authz" requires "authz_key_file" in \S+nginx_t\.conf:\d+/,
     'http on, a location without a key: message');
 
-# BUG: docs/directives.md (authz): "a key must be configured at the same
+# regression (was a bug): docs/directives.md (authz): "a key must be configured at the same
 # level or above ... This also holds for authz on at the http and server
 # levels"; a server without locations serves every request with its
 # server-level configuration, yet "nginx -t" accepts it without any key

@@ -234,7 +234,7 @@ like($r->{body}, qr/"error":"insufficient_scope"/,
 is(ids(parse_echo($t->get('/tf-strict/x', token => $admin))),
     'root|acme|blog:posts.admin|blog', 'try_files: named location allows');
 
-# BUG: "authz_forward_token off" removes Authorization from the request
+# regression (was a bug): "authz_forward_token off" removes Authorization from the request
 # in the first location; the named location (authz on) looks for the
 # token again, finds none, and answers 401 missing_token to a request
 # whose token was verified and allowed

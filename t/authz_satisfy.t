@@ -187,7 +187,7 @@ $r = $t->get('/any-allow/', token => mint(_kid => 'k9'), headers => [@spoof]);
 is($r->{status}, 200, 'any allow: invalid token');
 is(ids($r), '|||', 'any allow: invalid token, no identity');
 
-# BUG: the module's JSON denial replaces the body of an upstream
+# regression (was a bug): the module's JSON denial replaces the body of an upstream
 # answer that has the same status, where another module allowed the
 # request ("satisfy any"): the upstream's own 401 or 403 is lost
 

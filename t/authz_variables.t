@@ -244,7 +244,7 @@ is($l->{evil}, '', 'claim with a newline not found');
 is($l->{evil2}, '', 'claim array with a control character not found');
 is($l->{quote}, 'say "hi"', 'claim with a quote');
 
-# BUG: nginx lowercases variable names, and the module then looks up
+# regression (was a bug): nginx lowercases variable names, and the module then looks up
 # the claim "givenname": $authz_claim_givenName is empty although the
 # token has "givenName" (SPEC 6: any top-level claim)
 is($l->{given}, 'Alice', 'claim name with upper case letters');

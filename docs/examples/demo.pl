@@ -209,7 +209,8 @@ sub write_config {
     # request with the identity headers the gateway forwarded
 
     server {
-        listen  127.0.0.1:$up;
+        listen      127.0.0.1:$up;
+        access_log  off;
 
         location / {
             default_type  text/plain;
