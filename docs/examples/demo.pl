@@ -562,7 +562,9 @@ print_table(['', 'scenario', 'token', 'request', 'expected', 'got',
     'upstream saw / error'], @rows);
 
 print "\nbob* = bob's editor token, expired, with a flipped signature,"
-    . " re-signed with\nalg none, or HS256 keyed with the public key PEM.\n";
+    . " re-signed with\nalg none, or HS256 keyed with the public key PEM."
+    . "  The spoofed requests also send\nX-User-Id: admin and"
+    . " X-User-Permissions: $owner.\n";
 printf "\n%d scenarios, %s. Config and logs: %s/\n", scalar @rows,
     $failed ? "$failed MISMATCHED (marked !!)" : 'all as expected',
     $REL->($DIR);
