@@ -137,10 +137,11 @@ my $N = 0;              # request number, "?n=N" in every request
 my @denied;             # request numbers that must not reach the echo
 
 my @cli = ('--key', "$kd/k1.key", '--kid', 'k1', '--iss', 'https://issuer.test',
-    '--aud', 'api.test', '--tenant', 'acme');
+    '--aud', 'api.test');
+my @acme = ('--tenant', 'acme');
 
 my $good = mint(permissions => ['blog:posts.read']);
-my $good_cli = mint_cli(@cli, '--sub', 'carol', '--perm', 'blog:posts.read');
+my $good_cli = mint_cli(@cli, @acme, '--sub', 'carol', '--perm', 'blog:posts.read');
 
 my $MALFORMED = 'malformed token';
 my $CLAIM = 'invalid claim';
@@ -193,7 +194,8 @@ my $deep_a = '[' x 1000 . ']' x 1000;
 my $deep_o = '{"a":' x 1000 . '1' . '}' x 1000;
 
 deny('payload arrays 1000 deep', payload_jwt(x => $deep_a), $MALFORMED);
-deny('payload objects 1000 deep', payload_jwt(x => $deep_o), $MALFORMED);
+deny('payload objects 1000 deep', payload_jwt(x => $deep_o), $MALFORMED,
+    port => 8081);
 deny('payload permissions 1000 deep',
     payload_jwt(permissions => '[' x 1000 . '"a"' . ']' x 1000), $MALFORMED);
 deny('header arrays 1000 deep',
@@ -201,7 +203,7 @@ deny('header arrays 1000 deep',
     $MALFORMED);
 deny('header objects 1000 deep',
     raw_jwt('{"alg":"RS256","kid":"k1","x":' . $deep_o . '}', claims_json()),
-    $MALFORMED);
+    $MALFORMED, port => 8081);
 deny('payload unbalanced 1000 open', payload_jwt(x => '[' x 1000),
     $MALFORMED);
 deny('payload 17 levels', payload_jwt(x => '[' x 16 . ']' x 16), $MALFORMED);
@@ -215,10 +217,10 @@ allow('1000 brackets inside a string',
 allow('brackets after an escaped quote',
     payload_jwt(x => '"\\"' . '[' x 1000 . '"'));
 allow('authz-mint: brackets inside a string',
-    mint_cli(@cli, '--sub', 'carol', '--claim', 'x=' . '[' x 1000),
+    mint_cli(@cli, @acme, '--sub', 'carol', '--claim', 'x=' . '[' x 1000),
     sub => 'carol');
 deny('authz-mint: 1000 deep claim',
-    mint_cli(@cli, '--json', '{"x":' . $deep_a . '}'), $MALFORMED);
+    mint_cli(@cli, @acme, '--json', '{"x":' . $deep_a . '}'), $MALFORMED);
 
 # permissions: 10,000 (> 4096) refused, 4,096 accepted and forwarded whole
 
@@ -235,7 +237,7 @@ deny('10,000 permissions in one string', mint(permissions => "@p10k"),
 deny('4,097 permissions', mint(permissions => [@p4096, 'svc:res.extra']),
     $CLAIM, port => 8082);
 deny('authz-mint: 4,097 permissions',
-    mint_cli(@cli, map({ ('--perm', $_) } @p4096), '--perm', 'svc:x.y'),
+    mint_cli(@cli, @acme, map({ ('--perm', $_) } @p4096), '--perm', 'svc:x.y'),
     $CLAIM, port => 8082);
 
 my $e = allow('4,096 permissions', mint(permissions => \@p4096),
@@ -243,7 +245,7 @@ my $e = allow('4,096 permissions', mint(permissions => \@p4096),
 perms_ok('4,096 permissions forwarded whole', $e, \@p4096);
 
 $e = allow('authz-mint: 4,096 permissions',
-    mint_cli(@cli, '--sub', 'carol', map { ('--perm', $_) } @p4096),
+    mint_cli(@cli, @acme, '--sub', 'carol', map { ('--perm', $_) } @p4096),
     port => 8082, sub => 'carol');
 perms_ok('authz-mint: 4,096 permissions forwarded whole', $e, \@p4096);
 
@@ -268,12 +270,12 @@ for my $c (['\u0000', 'nul'], ['\u0001', '\u0001'], ['\u007f', 'del'],
         $want);
 }
 
-deny('authz-mint: \u0001 in sub', mint_cli(@cli, '--sub', "ali\x01ce"),
+deny('authz-mint: \u0001 in sub', mint_cli(@cli, @acme, '--sub', "ali\x01ce"),
     $CLAIM);
 deny('authz-mint: newline in tid',
     mint_cli(@cli, '--sub', 'carol', '--tenant', "ac\nme"), $CLAIM);
 deny('authz-mint: CRLF header injection in a permission',
-    mint_cli(@cli, '--sub', 'carol', '--perm', "a\r\nX-User-Id: root"),
+    mint_cli(@cli, @acme, '--sub', 'carol', '--perm', "a\r\nX-User-Id: root"),
     $CLAIM);
 deny('tab in sub', mint(sub => "ali\tce"), $CLAIM);
 deny('utf-8 in sub', mint(sub => "al\x{e9}"), $CLAIM);
@@ -292,9 +294,9 @@ deny('space in a permission',
 deny('comma in the permission string',
     mint(permissions => 'blog:posts.read,admin:*'), $CLAIM);
 deny('authz-mint: comma in a permission',
-    mint_cli(@cli, '--perm', 'blog:posts.read,admin:*'), $CLAIM);
+    mint_cli(@cli, @acme, '--perm', 'blog:posts.read,admin:*'), $CLAIM);
 deny('authz-mint: space in a permission',
-    mint_cli(@cli, '--perm', 'blog:posts.read admin:*'), $CLAIM);
+    mint_cli(@cli, @acme, '--perm', 'blog:posts.read admin:*'), $CLAIM);
 deny('semicolon in a permission', mint(permissions => ['blog;x']), $CLAIM);
 deny('empty permission', mint(permissions => ['']), $CLAIM);
 deny('permission as number', payload_jwt(permissions => '[1]'), $CLAIM);
@@ -323,13 +325,13 @@ deny('exp negative', payload_jwt(exp => '-1'), 'token expired');
 deny('exp -1e300', payload_jwt(exp => '-1e300'), 'token expired');
 deny('exp -0.0', payload_jwt(exp => '-0.0'), 'token expired');
 deny('exp 0', payload_jwt(exp => '0'), 'token expired');
-deny('authz-mint: exp negative', mint_cli(@cli, '--json', '{"exp":-1}'),
+deny('authz-mint: exp negative', mint_cli(@cli, @acme, '--json', '{"exp":-1}'),
     'token expired');
 deny('iat far in the future', mint(iat => $now + 86400 * 365 * 100,
     nbf => $now), 'token issued in the future');
 deny('iat 1e300', payload_jwt(iat => '1e300'), 'token issued in the future');
 deny('authz-mint: iat far in the future',
-    mint_cli(@cli, '--iat', '+3650d', '--nbf', '-1m', '--ttl', '1h'),
+    mint_cli(@cli, @acme, '--iat', '+3650d', '--nbf', '-1m', '--ttl', '1h'),
     'token issued in the future');
 deny('nbf 1e300', payload_jwt(nbf => '1e300'), 'token not yet valid');
 allow('nbf -1e300', payload_jwt(nbf => '-1e300'));

@@ -270,7 +270,7 @@ sub example {
     my $conf = do { local $/; <$fh> };
     close $fh;
 
-    my %ph = (MODULE => $t->{module}, KEYS => '%%TESTDIR%%/keys',
+    my %ph = (MODULE => $t->module, KEYS => '%%TESTDIR%%/keys',
         PORT => '%%PORT_8080%%', UPSTREAM => '%%ECHO%%');
     $conf =~ s/%%(MODULE|KEYS|PORT|UPSTREAM)%%/$ph{$1}/g;
     die "$name: unknown placeholder $1\n" if $conf =~ /%%(\w+)%%/

@@ -111,6 +111,7 @@ sub new {
 }
 
 sub testdir { return $_[0]{testdir} }
+sub module { return $_[0]{module} }
 
 sub plan {
     my ($self, $n) = @_;
