@@ -25,6 +25,8 @@ static char *ngx_http_authz_token_size_check(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_authz_mode(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_authz_complex_value(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_authz_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static void ngx_http_authz_key_cleanup(void *data);
@@ -106,7 +108,7 @@ static ngx_command_t  ngx_http_authz_commands[] = {
 
     { ngx_string("authz_token"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_set_complex_value_slot,
+      ngx_http_authz_complex_value,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_authz_loc_conf_t, token),
       NULL },
@@ -219,7 +221,7 @@ static ngx_command_t  ngx_http_authz_commands[] = {
 
     { ngx_string("authz_tenant"),
       NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_set_complex_value_slot,
+      ngx_http_authz_complex_value,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_authz_loc_conf_t, tenant),
       NULL },
@@ -456,8 +458,22 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->rules_default, prev->rules_default,
                               NGX_HTTP_AUTHZ_DENY);
     ngx_conf_merge_str_value(conf->service, prev->service, "");
+
+    if (conf->service.len == 3
+        && ngx_strncmp(conf->service.data, "off", 3) == 0)
+    {
+        ngx_str_null(&conf->service);
+    }
+
     ngx_conf_merge_ptr_value(conf->tenant, prev->tenant, NULL);
     ngx_conf_merge_str_value(conf->tenant_bypass, prev->tenant_bypass, "");
+
+    if (conf->tenant_bypass.len == 3
+        && ngx_strncmp(conf->tenant_bypass.data, "off", 3) == 0)
+    {
+        ngx_str_null(&conf->tenant_bypass);
+    }
+
     ngx_conf_merge_ptr_value(conf->conditions, prev->conditions, NULL);
     ngx_conf_merge_value(conf->forward, prev->forward, 1);
     ngx_conf_merge_value(conf->forward_token, prev->forward_token, 1);
@@ -567,6 +583,30 @@ ngx_http_authz_token_size_check(ngx_conf_t *cf, void *post, void *data)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* a complex value, or "off" to cancel the inherited one */
+
+static char *
+ngx_http_authz_complex_value(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t                  *value;
+    ngx_http_complex_value_t  **cv;
+
+    cv = (ngx_http_complex_value_t **) (p + cmd->offset);
+    value = cf->args->elts;
+
+    if (*cv == NGX_CONF_UNSET_PTR
+        && value[1].len == 3 && ngx_strncmp(value[1].data, "off", 3) == 0)
+    {
+        *cv = NULL;
+        return NGX_CONF_OK;
+    }
+
+    return ngx_http_set_complex_value_slot(cf, cmd, conf);
 }
 
 
@@ -985,14 +1025,29 @@ ngx_http_authz_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_uint_t    i;
     authz_req_t  *req;
 
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && value[1].len == 3
+        && ngx_strncmp(value[1].data, "off", 3) == 0)
+    {
+        if (alcf->require != NGX_CONF_UNSET_PTR) {
+            return "is duplicate";
+        }
+
+        alcf->require = NULL;
+        return NGX_CONF_OK;
+    }
+
+    if (alcf->require == NULL) {
+        return "cannot be combined with \"authz_require off\"";
+    }
+
     if (alcf->require == NGX_CONF_UNSET_PTR) {
         alcf->require = ngx_array_create(cf->pool, 4, sizeof(authz_req_t));
         if (alcf->require == NULL) {
             return NGX_CONF_ERROR;
         }
     }
-
-    value = cf->args->elts;
 
     for (i = 1; i < cf->args->nelts; i++) {
         req = ngx_array_push(alcf->require);
@@ -1144,6 +1199,23 @@ ngx_http_authz_condition(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_complex_value_t          *cv;
     ngx_http_compile_complex_value_t   ccv;
 
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && value[1].len == 3
+        && ngx_strncmp(value[1].data, "off", 3) == 0)
+    {
+        if (alcf->conditions != NGX_CONF_UNSET_PTR) {
+            return "is duplicate";
+        }
+
+        alcf->conditions = NULL;
+        return NGX_CONF_OK;
+    }
+
+    if (alcf->conditions == NULL) {
+        return "cannot be combined with \"authz_condition off\"";
+    }
+
     if (alcf->conditions == NGX_CONF_UNSET_PTR) {
         alcf->conditions = ngx_array_create(cf->pool, 4,
                                             sizeof(ngx_http_complex_value_t));
@@ -1151,8 +1223,6 @@ ngx_http_authz_condition(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return NGX_CONF_ERROR;
         }
     }
-
-    value = cf->args->elts;
 
     for (i = 1; i < cf->args->nelts; i++) {
         if (value[i].len == 0 || value[i].data[0] != '$') {
