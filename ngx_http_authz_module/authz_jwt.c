@@ -87,9 +87,9 @@ ptrdiff_t
 authz_base64url_decode(unsigned char *dst, const unsigned char *src,
     size_t len)
 {
-    size_t          i;
-    uint32_t        acc;
-    unsigned char  *d, c;
+    size_t          i, full;
+    uint32_t        a, b, c, d;
+    unsigned char  *p;
 
     /* a remainder of one character cannot encode a byte */
 
@@ -97,49 +97,59 @@ authz_base64url_decode(unsigned char *dst, const unsigned char *src,
         return -1;
     }
 
-    d = dst;
-    acc = 0;
+    p = dst;
+    full = len - len % 4;
 
-    for (i = 0; i < len; i++) {
-        c = authz_b64url[src[i]];
+    /* 0xff marks a foreign character: any high bit fails a quad */
 
-        if (c == 0xff) {
+    for (i = 0; i < full; i += 4) {
+        a = authz_b64url[src[i]];
+        b = authz_b64url[src[i + 1]];
+        c = authz_b64url[src[i + 2]];
+        d = authz_b64url[src[i + 3]];
+
+        if ((a | b | c | d) & 0x80) {
             return -1;
         }
 
-        acc = (acc << 6) | c;
+        a = (a << 18) | (b << 12) | (c << 6) | d;
 
-        if (i % 4 == 3) {
-            *d++ = (unsigned char) (acc >> 16);
-            *d++ = (unsigned char) (acc >> 8);
-            *d++ = (unsigned char) acc;
-            acc = 0;
-        }
+        *p++ = (unsigned char) (a >> 16);
+        *p++ = (unsigned char) (a >> 8);
+        *p++ = (unsigned char) a;
+    }
+
+    if (i == len) {
+        return p - dst;
+    }
+
+    a = authz_b64url[src[i]];
+    b = authz_b64url[src[i + 1]];
+    c = (len - i == 3) ? authz_b64url[src[i + 2]] : 0;
+
+    if ((a | b | c) & 0x80) {
+        return -1;
     }
 
     /* canonical encoding: the unused low bits must be zero */
 
-    switch (len % 4) {
-
-    case 2:
-        if (acc & 0x0f) {
+    if (len - i == 2) {
+        if (b & 0x0f) {
             return -1;
         }
 
-        *d++ = (unsigned char) (acc >> 4);
-        break;
+        *p++ = (unsigned char) ((a << 2) | (b >> 4));
 
-    case 3:
-        if (acc & 0x03) {
+    } else {
+        if (c & 0x03) {
             return -1;
         }
 
-        *d++ = (unsigned char) (acc >> 10);
-        *d++ = (unsigned char) (acc >> 2);
-        break;
+        *p++ = (unsigned char) ((a << 2) | (b >> 4));
+        *p++ = (unsigned char) ((b << 4) | (c >> 2));
     }
 
-    return d - dst;
+    return p - dst;
 }
 
 
