@@ -249,9 +249,11 @@ ngx_http_authz_authenticate(ngx_http_request_t *r)
             ctx->cache = NGX_HTTP_AUTHZ_CACHE_HIT;
 
         } else {
+            /* exp may be any JSON number: 1e300 must not overflow */
+
             ngx_http_authz_cache_store(r, hash, tok.key->fingerprint,
-                                       tok.has_exp ? (time_t) tok.exp
-                                                   : NGX_MAX_TIME_T_VALUE);
+                    (!tok.has_exp || tok.exp >= (double) NGX_MAX_TIME_T_VALUE)
+                    ? NGX_MAX_TIME_T_VALUE : (time_t) tok.exp);
         }
     }
 

@@ -125,7 +125,9 @@ sub has {
     my ($self, @features) = @_;
 
     for my $f (@features) {
-        my $have = $f eq 'module' ? ($self->{module} && -f $self->{module})
+        # AUTHZ_STATIC=1: the module is built into AUTHZ_NGINX
+        my $have = $f eq 'module' ? ($ENV{AUTHZ_STATIC}
+                || ($self->{module} && -f $self->{module}))
             : $f eq 'mint' ? have_mint()
             : croak "unknown feature \"$f\"";
         Test::More::plan(skip_all => "no $f") unless $have;
