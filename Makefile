@@ -75,7 +75,8 @@ clean:
 # sanitizer report in the error log
 
 ASAN_OBJS := $(CURDIR)/$(BUILD)/asan
-ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+ASAN_FLAGS := -fsanitize=address,undefined,float-cast-overflow \
+              -fno-omit-frame-pointer \
               -fno-sanitize-recover=undefined
 
 $(ASAN_OBJS)/Makefile: config
