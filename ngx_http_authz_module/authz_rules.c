@@ -308,7 +308,7 @@ int
 authz_pattern_compile(authz_pattern_t *pat, const unsigned char *src,
     size_t len, authz_seg_t *segs, const char **err)
 {
-    size_t    n, end, start;
+    size_t    n, end, start, prefix;
     unsigned  binds;
 
     if (len == 0 || src[0] != '/') {
@@ -319,6 +319,7 @@ authz_pattern_compile(authz_pattern_t *pat, const unsigned char *src,
     n = 0;
     binds = 0;
     start = 1;
+    prefix = 0;
 
     for ( ;; ) {
 
@@ -337,6 +338,12 @@ authz_pattern_compile(authz_pattern_t *pat, const unsigned char *src,
             return -1;
         }
 
+        /* while only literals were seen, they are a prefix of any match */
+
+        if (segs[n].type == AUTHZ_SEG_LITERAL && prefix == start - 1) {
+            prefix = end;
+        }
+
         n++;
 
         if (end == len) {
@@ -349,6 +356,8 @@ authz_pattern_compile(authz_pattern_t *pat, const unsigned char *src,
     pat->segs = segs;
     pat->nsegs = n;
     pat->binds = binds;
+    pat->prefix.data = src;
+    pat->prefix.len = prefix;
 
     return 0;
 }
@@ -373,6 +382,15 @@ authz_pattern_match(const authz_pattern_t *pat, const unsigned char *uri,
     nsegs = pat->nsegs;
 
     if (len == 0 || uri[0] != '/' || nsegs > AUTHZ_MAX_PATTERN_SEGMENTS) {
+        return 0;
+    }
+
+    /* most rules of a table differ in their first literal segments */
+
+    if (pat->prefix.len
+        && (pat->prefix.len > len
+            || memcmp(uri, pat->prefix.data, pat->prefix.len) != 0))
+    {
         return 0;
     }
 

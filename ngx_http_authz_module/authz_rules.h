@@ -60,6 +60,7 @@ typedef struct {
     authz_seg_t          *segs;
     size_t                nsegs;
     unsigned              binds;    /* AUTHZ_BIND_* present in pattern */
+    authz_str_t           prefix;   /* the leading literal segments */
 } authz_pattern_t;
 
 

@@ -480,6 +480,33 @@ test_compile(void)
        "count /a/");
     ok(authz_pattern_count_segs(NULL, 0) >= 1, "count empty");
 
+    /* the literal prefix every matching uri starts with */
+
+    {
+        static const struct {
+            const char  *pattern;
+            const char  *prefix;
+        } pf[] = {
+            { "/api/svc/items/*", "/api/svc/items" },
+            { "/api/blog/posts/**", "/api/blog/posts" },
+            { "/api/blog/posts", "/api/blog/posts" },
+            { "/a/{tenant}/b", "/a" },
+            { "/**", "" },
+            { "/*/x", "" },
+            { "/", "/" },
+            { "/a/", "/a/" },
+        };
+
+        for (i = 0; i < (int) (sizeof(pf) / sizeof(pf[0])); i++) {
+            ok(pattern_compile(&p, pf[i].pattern, &err) == 0
+               && p.pat.prefix.len == strlen(pf[i].prefix)
+               && memcmp(p.pat.prefix.data, pf[i].prefix,
+                         p.pat.prefix.len) == 0,
+               "prefix of %s", pf[i].pattern);
+            pattern_free(&p);
+        }
+    }
+
     ok(pattern_compile(&p, "/api/blog/posts/**", &err) == 0
        && p.pat.nsegs == 4
        && p.pat.segs[0].type == AUTHZ_SEG_LITERAL
