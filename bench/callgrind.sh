@@ -87,7 +87,6 @@ CONF
     sleep 1
     start=$(date +%s)
     while :; do
-        done_=$(grep -c . "$dir/error.log" 2>/dev/null || true)
         sleep 5
         [ $(( $(date +%s) - start )) -ge $(( n / 100 + 10 )) ] && break
     done
@@ -97,10 +96,22 @@ CONF
 
     reqs=$(callgrind_annotate --inclusive=yes "$dir/$name.cg" 2>/dev/null \
            | awk '/ngx_http_authz_access_handler/ {print; exit}')
-    calls=$(grep -A2 "^cfn=.*ngx_http_authz_access_handler" "$dir/$name.cg" \
-            | awk '/^calls=/ {split($1, a, "="); s += a[2]} END {print s}')
+    # callgrind compresses names: "cfn=(id) name" once, "cfn=(id)" after
+    count() {
+        perl -ne '
+            BEGIN { $f = shift }
+            $id = $1 if /^c?fn=\((\d+)\) \Q$f\E$/;
+            $in = defined $id && /^cfn=\($id\)/ ? 1 : /^cfn=/ ? 0 : $in;
+            $n += $1 if $in && /^calls=(\d+)/;
+            END { print $n + 0 }' "$1" "$dir/$name.cg"
+    }
+
+    calls=$(count ngx_http_authz_access_handler)
+    mallocs=$(count malloc)
+    frees=$(count free)
     ir=$(echo "$reqs" | awk '{gsub(",", "", $1); print $1}')
-    echo "$name: $calls access handler calls, $(( ir / calls )) instructions per call (inclusive)"
+    echo "$name: $calls access handler calls, $(( ir / calls )) instructions per call (inclusive);" \
+         "process-wide malloc $mallocs, free $frees"
 }
 
 run b "authz_cache zone=cg:1m;" one
