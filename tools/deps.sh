@@ -7,7 +7,7 @@
 set -e
 
 PKGS="nginx-core nginx-dev libjwt-dev libjansson-dev libssl-dev
-      libcrypt-jwt-perl wrk openssl make gcc curl"
+      libcrypt-jwt-perl wrk openssl make gcc libc6-dev perl curl"
 PKGS="$PKGS $AUTHZ_EXTRA_PKGS"
 
 missing=""
