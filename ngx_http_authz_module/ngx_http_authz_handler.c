@@ -121,6 +121,7 @@ ngx_http_authz_authenticate(ngx_http_request_t *r)
     u_char                      *scratch;
     u_char                       hash[32], cached[32];
     ngx_int_t                    rc;
+    ngx_uint_t                   cache;
     ngx_str_t                    token;
     authz_err_e                  err;
     authz_token_t                tok;
@@ -150,11 +151,15 @@ ngx_http_authz_authenticate(ngx_http_request_t *r)
     }
 
     trusted = NULL;
+    cache = NGX_HTTP_AUTHZ_CACHE_OFF;
 
     if (ctx->verified && token.len == ctx->token.len
         && ngx_memcmp(token.data, ctx->token.data, token.len) == 0)
     {
+        /* the same bytes again: what the cache said still holds */
+
         trusted = ctx->fingerprint;
+        cache = ctx->cache;
     }
 
     /* a fresh evaluation for this configuration */
@@ -170,7 +175,7 @@ ngx_http_authz_authenticate(ngx_http_request_t *r)
 
     ctx->conf = alcf;
     ctx->token = token;
-    ctx->cache = NGX_HTTP_AUTHZ_CACHE_OFF;
+    ctx->cache = cache;
     ctx->err = AUTHZ_OK;
     ctx->detail = NULL;
 
@@ -212,8 +217,9 @@ ngx_http_authz_authenticate(ngx_http_request_t *r)
         err = authz_token_verify(&tok, &alcf->verify, trusted);
     }
 
-    if (err == AUTHZ_OK && ctx->cache != NGX_HTTP_AUTHZ_CACHE_OFF) {
-
+    if (err == AUTHZ_OK && ctx->cache == NGX_HTTP_AUTHZ_CACHE_MISS
+        && trusted != ctx->fingerprint)
+    {
         if (trusted == cached
             && ngx_memcmp(cached, tok.key->fingerprint, 32) == 0)
         {
@@ -809,9 +815,11 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
 
         if (ctx->state == NGX_HTTP_AUTHZ_TOKEN_INVALID) {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "authz: invalid token: %s (%s), kid: \"%V\"",
+                          "authz: invalid token: %s (%s), kid: \"%V\", "
+                          "alg: \"%V\"",
                           reason, ctx->detail ? ctx->detail : "-",
-                          ctx->kid.len ? &ctx->kid : &none);
+                          ctx->kid.len ? &ctx->kid : &none,
+                          ctx->alg.len ? &ctx->alg : &none);
 
         } else {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,

@@ -57,13 +57,21 @@ http {
             authz off;
             proxy_pass http://%%ECHO%%;
         }
+
+        location /redirect/ {
+            try_files /nonexistent @backend;
+        }
+
+        location @backend {
+            proxy_pass http://%%ECHO%%;
+        }
     }
 }
 
 EOF
 
 $t->write_file_expand('nginx.conf', $conf);
-$t->run->plan(18);
+$t->run->plan(21);
 
 ###############################################################################
 
@@ -77,6 +85,14 @@ is($r->{status}, 200, 'hit allowed');
 like($r->{body}, qr/x-user-id=carol/, 'hit forwards identity');
 
 is(cache('/off/', $tok), 'off', 'off where authz is off');
+
+# an internal redirect keeps what the cache said
+
+my $redir = mint(sub => 'gina');
+is(cache('/redirect/', $redir), 'miss', 'miss kept across a redirect');
+is(cache('/redirect/', $redir), 'hit', 'hit kept across a redirect');
+like($t->get('/redirect/', token => $redir)->{body}, qr/x-user-id=gina/,
+    'identity after the redirect');
 
 # a cli-minted token is cached as well
 
