@@ -23,7 +23,7 @@ typedef struct {
     EVP_PKEY       *pkey;
     size_t          kid_len;          /* 0: no kid */
     char            kid[AUTHZ_MAX_KID_LEN + 1];
-    unsigned char   fingerprint[32];  /* SHA-256 of the DER SubjectPublicKeyInfo */
+    unsigned char   fingerprint[32];  /* SHA-256 of the DER SPKI */
 } authz_key_t;
 
 

@@ -12,7 +12,8 @@
 
 typedef struct {
     ngx_str_t                  name;
-    ngx_uint_t                 hash;
+    ngx_str_t                  lowcase;
+    ngx_uint_t                 hash;      /* of lowcase, set at start */
 } ngx_http_authz_header_t;
 
 
@@ -24,12 +25,25 @@ static ngx_int_t ngx_http_authz_header_add(ngx_http_request_t *r,
 /* set, and stripped from clients; the order of ngx_http_authz_headers() */
 
 static ngx_http_authz_header_t  ngx_http_authz_identity_headers[] = {
-    { ngx_string("X-User-Id"), 0 },
-    { ngx_string("X-Tenant-Id"), 0 },
-    { ngx_string("X-User-Permissions"), 0 },
-    { ngx_string("X-User-Services"), 0 },
-    { ngx_null_string, 0 }
+    { ngx_string("X-User-Id"), ngx_string("x-user-id"), 0 },
+    { ngx_string("X-Tenant-Id"), ngx_string("x-tenant-id"), 0 },
+    { ngx_string("X-User-Permissions"), ngx_string("x-user-permissions"), 0 },
+    { ngx_string("X-User-Services"), ngx_string("x-user-services"), 0 },
+    { ngx_null_string, ngx_null_string, 0 }
 };
+
+
+/* postconfiguration: the request path only reads the table */
+
+void
+ngx_http_authz_headers_init(void)
+{
+    ngx_http_authz_header_t  *ih;
+
+    for (ih = ngx_http_authz_identity_headers; ih->name.len; ih++) {
+        ih->hash = ngx_hash_key(ih->lowcase.data, ih->lowcase.len);
+    }
+}
 
 
 ngx_int_t
@@ -97,12 +111,6 @@ ngx_http_authz_headers(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
 
     if (!alcf->strip_headers && !add && !drop_auth) {
         return NGX_OK;
-    }
-
-    if (ngx_http_authz_identity_headers[0].hash == 0) {
-        for (ih = ngx_http_authz_identity_headers; ih->name.len; ih++) {
-            ih->hash = ngx_hash_key_lc(ih->name.data, ih->name.len);
-        }
     }
 
     found = 0;
@@ -260,16 +268,10 @@ ngx_http_authz_header_add(ngx_http_request_t *r, ngx_uint_t i,
     }
 
     h->key = ih->name;
+    h->lowcase_key = ih->lowcase.data;
     h->hash = ih->hash;
     h->value.data = value->data ? value->data : (u_char *) "";
     h->value.len = value->len;
-
-    h->lowcase_key = ngx_pnalloc(r->pool, ih->name.len);
-    if (h->lowcase_key == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_strlow(h->lowcase_key, ih->name.data, ih->name.len);
 
     return NGX_OK;
 }

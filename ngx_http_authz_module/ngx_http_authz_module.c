@@ -345,6 +345,8 @@ ngx_http_authz_init(ngx_conf_t *cf)
 
     *h = ngx_http_authz_precontent_handler;
 
+    ngx_http_authz_headers_init();
+
     return ngx_http_authz_filter_init(cf);
 }
 

@@ -134,6 +134,7 @@ ngx_http_authz_ctx_t *ngx_http_authz_get_ctx(ngx_http_request_t *r);
 ngx_http_authz_ctx_t *ngx_http_authz_authenticate(ngx_http_request_t *r);
 ngx_int_t ngx_http_authz_access_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_authz_precontent_handler(ngx_http_request_t *r);
+void ngx_http_authz_headers_init(void);
 ngx_int_t ngx_http_authz_headers(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx);
 ngx_int_t ngx_http_authz_filter_init(ngx_conf_t *cf);
