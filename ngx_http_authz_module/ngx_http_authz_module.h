@@ -140,6 +140,15 @@ ngx_int_t ngx_http_authz_headers(ngx_http_request_t *r,
 ngx_int_t ngx_http_authz_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_authz_add_variables(ngx_conf_t *cf);
 
+char *ngx_http_authz_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_authz_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_authz_role(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_authz_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_authz_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_authz_condition(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 char *ngx_http_authz_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_authz_cache_lookup(ngx_http_request_t *r,

@@ -1,0 +1,333 @@
+/*
+ * Copyright (C) ngx_http_authz_module authors
+ *
+ * authz_role, authz_require, authz_rule and authz_condition: rules and
+ * requirements are compiled once, at configuration time, into cf->pool.
+ */
+
+
+#include "ngx_http_authz_module.h"
+
+
+static ngx_int_t ngx_http_authz_req_compile(ngx_conf_t *cf, ngx_str_t *value,
+    authz_req_t *req);
+
+
+char *
+ngx_http_authz_role(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_authz_main_conf_t *amcf = conf;
+
+    ngx_str_t     *value;
+    ngx_uint_t     i;
+    authz_role_t  *role;
+
+    value = cf->args->elts;
+
+    if (!authz_value_valid(value[1].data, value[1].len)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid role name \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (amcf->roles == NULL) {
+        amcf->roles = ngx_array_create(cf->pool, 8, sizeof(authz_role_t));
+        if (amcf->roles == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    role = amcf->roles->elts;
+
+    for (i = 0; i < amcf->roles->nelts; i++) {
+        if (role[i].name.len == value[1].len
+            && ngx_strncmp(role[i].name.data, value[1].data, value[1].len)
+               == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "role \"%V\" is duplicate", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    role = ngx_array_push(amcf->roles);
+    if (role == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    role->name = *(authz_str_t *) &value[1];
+    role->nperms = cf->args->nelts - 2;
+    role->perms = ngx_palloc(cf->pool, role->nperms * sizeof(authz_str_t));
+    if (role->perms == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+        if (!authz_perm_valid(value[i].data, value[i].len)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid permission \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        role->perms[i - 2] = *(authz_str_t *) &value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_authz_req_compile(ngx_conf_t *cf, ngx_str_t *value, authz_req_t *req)
+{
+    const char   *err;
+    authz_str_t  *alts;
+
+    alts = ngx_palloc(cf->pool, (authz_req_count_alts(value->data, value->len)
+                                 + 1) * sizeof(authz_str_t));
+    if (alts == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (authz_req_parse(req, value->data, value->len, alts, &err) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid requirement \"%V\": %s", value, err);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+char *
+ngx_http_authz_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_authz_loc_conf_t *alcf = conf;
+
+    ngx_str_t    *value;
+    ngx_uint_t    i;
+    authz_req_t  *req;
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && value[1].len == 3
+        && ngx_strncmp(value[1].data, "off", 3) == 0)
+    {
+        if (alcf->require != NGX_CONF_UNSET_PTR) {
+            return "is duplicate";
+        }
+
+        alcf->require = NULL;
+        return NGX_CONF_OK;
+    }
+
+    if (alcf->require == NULL) {
+        return "cannot be combined with \"authz_require off\"";
+    }
+
+    if (alcf->require == NGX_CONF_UNSET_PTR) {
+        alcf->require = ngx_array_create(cf->pool, 4, sizeof(authz_req_t));
+        if (alcf->require == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        req = ngx_array_push(alcf->require);
+        if (req == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_http_authz_req_compile(cf, &value[i], req) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_authz_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_authz_loc_conf_t *alcf = conf;
+
+    unsigned       bit;
+    ngx_str_t     *value;
+    ngx_uint_t     i, n;
+    const char    *err;
+    authz_seg_t   *segs;
+    authz_rule_t  *rule;
+
+    if (alcf->rules == NGX_CONF_UNSET_PTR) {
+        alcf->rules = ngx_array_create(cf->pool, 8, sizeof(authz_rule_t));
+        if (alcf->rules == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    rule = ngx_array_push(alcf->rules);
+    if (rule == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(rule, sizeof(authz_rule_t));
+
+    value = cf->args->elts;
+
+    /* methods, up to the pattern */
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len && value[i].data[0] == '/') {
+            break;
+        }
+
+        bit = authz_method_bit(value[i].data, value[i].len);
+
+        if (bit == 0) {
+            for (n = 0; n < value[i].len; n++) {
+                if (value[i].data[n] < 'A' || value[i].data[n] > 'Z') {
+                    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                       "invalid pattern \"%V\": pattern "
+                                       "must start with \"/\"", &value[i]);
+                    return NGX_CONF_ERROR;
+                }
+            }
+
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown method \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        rule->methods |= bit;
+    }
+
+    if (i == 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no method before \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (i == cf->args->nelts) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no pattern starting with \"/\"");
+        return NGX_CONF_ERROR;
+    }
+
+    segs = ngx_palloc(cf->pool,
+                      (authz_pattern_count_segs(value[i].data, value[i].len)
+                       + 1) * sizeof(authz_seg_t));
+    if (segs == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (authz_pattern_compile(&rule->pattern, value[i].data, value[i].len,
+                              segs, &err)
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid pattern \"%V\": %s", &value[i], err);
+        return NGX_CONF_ERROR;
+    }
+
+    i++;
+
+    if (i == cf->args->nelts) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no requirement after \"%V\" (use \"public\" "
+                           "for a route that needs none)", &value[i - 1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (value[i].len == 6 && ngx_strncmp(value[i].data, "public", 6) == 0) {
+        if (i + 1 != cf->args->nelts) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"public\" cannot be combined with "
+                               "requirements");
+            return NGX_CONF_ERROR;
+        }
+
+        rule->public = 1;
+        return NGX_CONF_OK;
+    }
+
+    n = cf->args->nelts - i;
+
+    rule->reqs = ngx_palloc(cf->pool, n * sizeof(authz_req_t));
+    if (rule->reqs == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rule->nreqs = n;
+
+    for (n = 0; i < cf->args->nelts; i++, n++) {
+        if (ngx_http_authz_req_compile(cf, &value[i], &rule->reqs[n])
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_authz_condition(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_authz_loc_conf_t *alcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_uint_t                         i;
+    ngx_http_complex_value_t          *cv;
+    ngx_http_compile_complex_value_t   ccv;
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && value[1].len == 3
+        && ngx_strncmp(value[1].data, "off", 3) == 0)
+    {
+        if (alcf->conditions != NGX_CONF_UNSET_PTR) {
+            return "is duplicate";
+        }
+
+        alcf->conditions = NULL;
+        return NGX_CONF_OK;
+    }
+
+    if (alcf->conditions == NULL) {
+        return "cannot be combined with \"authz_condition off\"";
+    }
+
+    if (alcf->conditions == NGX_CONF_UNSET_PTR) {
+        alcf->conditions = ngx_array_create(cf->pool, 4,
+                                            sizeof(ngx_http_complex_value_t));
+        if (alcf->conditions == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len == 0 || value[i].data[0] != '$') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" is not a variable", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        cv = ngx_array_push(alcf->conditions);
+        if (cv == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+        ccv.cf = cf;
+        ccv.value = &value[i];
+        ccv.complex_value = cv;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
