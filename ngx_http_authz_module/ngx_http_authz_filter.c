@@ -1,13 +1,18 @@
 /*
  * Copyright (C) ngx_http_authz_module authors
  *
- * The JSON body of a denial, where no error_page makes one.
+ * Denials: the one place where a reason becomes a status, a log line,
+ * a WWW-Authenticate header and, where no error_page makes one, a JSON
+ * body.
  */
 
 
 #include "ngx_http_authz_module.h"
 
 
+static ngx_int_t ngx_http_authz_www_authenticate(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, const char *error,
+    const char *description, const authz_req_t *req);
 static ngx_int_t ngx_http_authz_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_authz_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -15,6 +20,198 @@ static ngx_int_t ngx_http_authz_body_filter(ngx_http_request_t *r,
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+/* the one place where a denial becomes a status, a header and a log line */
+
+ngx_int_t
+ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
+    ngx_http_authz_ctx_t *ctx, ngx_uint_t status, const char *error,
+    const char *reason, const authz_req_t *req)
+{
+    u_char                    *p;
+    size_t                     len;
+    ngx_str_t                  none = ngx_string("-");
+    ngx_str_t                 *sub, *tenant;
+    ngx_uint_t                 i;
+    const char                *description;
+    ngx_http_err_page_t       *err_page;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    ctx->result = NGX_HTTP_AUTHZ_RESULT_DENY;
+    ctx->allowed = 0;
+    ctx->error.data = (u_char *) error;
+    ctx->error.len = ngx_strlen(error);
+    ctx->reason.data = (u_char *) reason;
+    ctx->reason.len = ngx_strlen(reason);
+    ngx_str_null(&ctx->scope);
+
+    if (req != NULL) {
+        ctx->scope.data = (u_char *) req->text.data;
+        ctx->scope.len = req->text.len;
+    }
+
+    sub = ctx->id.sub.len ? (ngx_str_t *) &ctx->id.sub : &none;
+    tenant = ctx->id.tenant.len ? (ngx_str_t *) &ctx->id.tenant : &none;
+
+    if (status == NGX_HTTP_UNAUTHORIZED) {
+        description = reason;
+
+        if (ctx->state == NGX_HTTP_AUTHZ_TOKEN_INVALID) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "authz: invalid token: %s (%s), kid: \"%V\", "
+                          "alg: \"%V\"",
+                          reason, ctx->detail ? ctx->detail : "-",
+                          ctx->kid.len ? &ctx->kid : &none,
+                          ctx->alg.len ? &ctx->alg : &none);
+
+        } else {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "authz: no token was provided");
+        }
+
+        /* RFC 6750 3.1: no error code when no token was presented */
+
+        if (ngx_http_authz_www_authenticate(r, alcf,
+                ctx->state == NGX_HTTP_AUTHZ_TOKEN_INVALID ? error : NULL,
+                ctx->state == NGX_HTTP_AUTHZ_TOKEN_INVALID ? description
+                                                           : NULL,
+                NULL)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "authz: access forbidden: %s (%s), sub: \"%V\", "
+                      "tenant: \"%V\", requirement: \"%V\"",
+                      error, reason, sub, tenant,
+                      ctx->scope.len ? &ctx->scope : &none);
+
+        status = alcf->deny_status;
+        description = reason;
+
+        if (status == NGX_HTTP_FORBIDDEN && req != NULL
+            && ngx_http_authz_www_authenticate(r, alcf, error, NULL, req)
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* 404 answers exactly as a missing resource does */
+
+        if (status == NGX_HTTP_NOT_FOUND) {
+            return status;
+        }
+    }
+
+    /* an error_page for the status makes the body; otherwise JSON */
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (clcf->error_pages) {
+        err_page = clcf->error_pages->elts;
+
+        for (i = 0; i < clcf->error_pages->nelts; i++) {
+            if (err_page[i].status == (ngx_int_t) status) {
+                return status;
+            }
+        }
+    }
+
+    len = sizeof("{\"error\":\"\",\"error_description\":\"\"}") - 1
+          + ngx_strlen(error) + ngx_strlen(description);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->json.data = p;
+    ctx->json.len = ngx_sprintf(p, "{\"error\":\"%s\",\"error_description\":"
+                                "\"%s\"}", error, description) - p;
+    ctx->json_status = status;
+
+    return status;
+}
+
+
+static ngx_int_t
+ngx_http_authz_www_authenticate(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, const char *error,
+    const char *description, const authz_req_t *req)
+{
+    u_char           *p;
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_table_elt_t  *h;
+
+    len = sizeof("Bearer realm=\"\"") - 1 + alcf->realm.len;
+
+    if (error != NULL) {
+        len += sizeof(", error=\"\"") - 1 + ngx_strlen(error);
+    }
+
+    if (description != NULL) {
+        len += sizeof(", error_description=\"\"") - 1
+               + ngx_strlen(description);
+    }
+
+    if (req != NULL) {
+        len += sizeof(", scope=\"\"") - 1 + req->text.len;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = r->headers_out.www_authenticate;
+
+    if (h == NULL) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        r->headers_out.www_authenticate = h;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "WWW-Authenticate");
+    h->value.data = p;
+
+    p = ngx_sprintf(p, "Bearer realm=\"%V\"", &alcf->realm);
+
+    if (error != NULL) {
+        p = ngx_sprintf(p, ", error=\"%s\"", error);
+    }
+
+    if (description != NULL) {
+        p = ngx_sprintf(p, ", error_description=\"%s\"", description);
+    }
+
+    if (req != NULL) {
+        /* RFC 6750 3: scope is a space-delimited list: every alternative */
+
+        p = ngx_cpymem(p, ", scope=\"", sizeof(", scope=\"") - 1);
+
+        for (i = 0; i < req->nalts; i++) {
+            if (i) {
+                *p++ = ' ';
+            }
+
+            p = ngx_cpymem(p, req->alts[i].data, req->alts[i].len);
+        }
+
+        *p++ = '"';
+    }
+
+    h->value.len = p - h->value.data;
+
+    return NGX_OK;
+}
 
 
 /*

@@ -134,6 +134,10 @@ ngx_http_authz_ctx_t *ngx_http_authz_get_ctx(ngx_http_request_t *r);
 ngx_http_authz_ctx_t *ngx_http_authz_authenticate(ngx_http_request_t *r);
 ngx_int_t ngx_http_authz_access_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_authz_precontent_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_authz_deny(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
+    ngx_uint_t status, const char *error, const char *reason,
+    const authz_req_t *req);
 void ngx_http_authz_headers_init(void);
 ngx_int_t ngx_http_authz_headers(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx);
