@@ -25,6 +25,7 @@
 
 #include "authz_claims.h"
 #include "tap.h"
+#include "mem.h"
 
 
 #define SPEC_PAYLOAD                                                       \
@@ -54,14 +55,9 @@ static char         *g_sub, *g_tenant, *g_perms, *g_services, *g_roles;
 static size_t        g_nperms, g_nservices, g_nroles, g_allocs;
 static int           missing_detail, bad_values;
 
-static void        **garbage;
-static size_t        ngarbage, garbage_cap;
 
 
-static void *xmalloc(size_t n);
-static void *gc(void *p);
 static void gc_all(void);
-static unsigned char *dup_exact(const void *p, size_t len);
 static authz_str_t str(const char *s);
 static char *fmt(const char *f, ...);
 static char *list(const char *prefix, size_t n, const char *suffix,
@@ -715,67 +711,16 @@ test_alloc_failure(void)
 /* helpers */
 
 
-static void *
-xmalloc(size_t n)
-{
-    void  *p;
-
-    p = malloc(n ? n : 1);
-    if (p == NULL) {
-        abort();
-    }
-
-    return p;
-}
-
-
-static void *
-gc(void *p)
-{
-    if (ngarbage == garbage_cap) {
-        garbage_cap = garbage_cap ? 2 * garbage_cap : 256;
-        garbage = realloc(garbage, garbage_cap * sizeof(void *));
-        if (garbage == NULL) {
-            abort();
-        }
-    }
-
-    garbage[ngarbage++] = p;
-
-    return p;
-}
-
-
 static void
 gc_all(void)
 {
-    size_t  i;
-
-    for (i = 0; i < ngarbage; i++) {
-        free(garbage[i]);
-    }
-
-    free(garbage);
+    gc_free();
 
     free(g_sub);
     free(g_tenant);
     free(g_perms);
     free(g_services);
     free(g_roles);
-}
-
-
-static unsigned char *
-dup_exact(const void *p, size_t len)
-{
-    unsigned char  *d;
-
-    d = xmalloc(len);
-    if (len) {
-        memcpy(d, p, len);
-    }
-
-    return d;
 }
 
 

@@ -32,6 +32,7 @@
 
 #include "authz_jwt.h"
 #include "tap.h"
+#include "mem.h"
 
 
 #define NOW       ((time_t) 1795320000)
@@ -64,14 +65,8 @@ static int                 missing_detail;
 static int                 pss_saltlen = RSA_PSS_SALTLEN_DIGEST;
 
 /* every string the tests build, freed at the end */
-static void              **garbage;
-static size_t              ngarbage, garbage_cap;
 
 
-static void *xmalloc(size_t n);
-static void *gc(void *p);
-static void gc_all(void);
-static unsigned char *dup_exact(const void *p, size_t len);
 static char *cat(const char *first, ...);
 static char *fmt(const char *f, ...);
 static char *rep(const char *unit, size_t n);
@@ -149,7 +144,7 @@ main(void)
        missing_detail);
 
     keys_free();
-    gc_all();
+    gc_free();
 
     return done_testing();
 }
@@ -1065,64 +1060,6 @@ test_strerror(void)
 
 
 /* helpers */
-
-
-static void *
-xmalloc(size_t n)
-{
-    void  *p;
-
-    p = malloc(n ? n : 1);
-    if (p == NULL) {
-        abort();
-    }
-
-    return p;
-}
-
-
-static void *
-gc(void *p)
-{
-    if (ngarbage == garbage_cap) {
-        garbage_cap = garbage_cap ? 2 * garbage_cap : 256;
-        garbage = realloc(garbage, garbage_cap * sizeof(void *));
-        if (garbage == NULL) {
-            abort();
-        }
-    }
-
-    garbage[ngarbage++] = p;
-
-    return p;
-}
-
-
-static void
-gc_all(void)
-{
-    size_t  i;
-
-    for (i = 0; i < ngarbage; i++) {
-        free(garbage[i]);
-    }
-
-    free(garbage);
-}
-
-
-static unsigned char *
-dup_exact(const void *p, size_t len)
-{
-    unsigned char  *d;
-
-    d = xmalloc(len);
-    if (len) {
-        memcpy(d, p, len);
-    }
-
-    return d;
-}
 
 
 /* concatenation of NUL-terminated strings up to a NULL */

@@ -21,6 +21,7 @@
 
 #include "authz_rules.h"
 #include "tap.h"
+#include "mem.h"
 
 
 #define BIG  (64 * 1024)
@@ -33,7 +34,6 @@ typedef struct {
 } pattern_t;
 
 
-static unsigned char *dup_exact(const void *p, size_t len);
 static authz_str_t str_dup(const char *s);
 static void str_free(authz_str_t *s);
 static int perm_valid(const char *s);
@@ -937,22 +937,6 @@ test_rules_find(void)
 
 
 /* helpers */
-
-
-static unsigned char *
-dup_exact(const void *p, size_t len)
-{
-    unsigned char  *d;
-
-    d = malloc(len ? len : 1);
-    if (d == NULL) {
-        abort();
-    }
-
-    memcpy(d, p, len);
-
-    return d;
-}
 
 
 static authz_str_t
