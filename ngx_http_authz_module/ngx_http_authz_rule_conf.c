@@ -9,6 +9,8 @@
 #include "ngx_http_authz_module.h"
 
 
+static char *ngx_http_authz_list(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_array_t **a, size_t size);
 static ngx_int_t ngx_http_authz_req_compile(ngx_conf_t *cf, ngx_str_t *value,
     authz_req_t *req);
 
@@ -76,6 +78,49 @@ ngx_http_authz_role(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * the array of a list directive (authz_require, authz_condition): a lone
+ * "off" cancels the inherited list and leaves *a NULL
+ */
+
+static char *
+ngx_http_authz_list(ngx_conf_t *cf, ngx_command_t *cmd, ngx_array_t **a,
+    size_t size)
+{
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && value[1].len == 3
+        && ngx_strncmp(value[1].data, "off", 3) == 0)
+    {
+        if (*a != NGX_CONF_UNSET_PTR) {
+            return "is duplicate";
+        }
+
+        *a = NULL;
+        return NGX_CONF_OK;
+    }
+
+    if (*a == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" directive cannot be combined with "
+                           "\"%V off\"",
+                           &cmd->name, &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (*a == NGX_CONF_UNSET_PTR) {
+        *a = ngx_array_create(cf->pool, 4, size);
+        if (*a == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static ngx_int_t
 ngx_http_authz_req_compile(ngx_conf_t *cf, ngx_str_t *value, authz_req_t *req)
 {
@@ -103,33 +148,17 @@ ngx_http_authz_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_authz_loc_conf_t *alcf = conf;
 
+    char         *rv;
     ngx_str_t    *value;
     ngx_uint_t    i;
     authz_req_t  *req;
 
+    rv = ngx_http_authz_list(cf, cmd, &alcf->require, sizeof(authz_req_t));
+    if (rv != NGX_CONF_OK || alcf->require == NULL) {
+        return rv;
+    }
+
     value = cf->args->elts;
-
-    if (cf->args->nelts == 2 && value[1].len == 3
-        && ngx_strncmp(value[1].data, "off", 3) == 0)
-    {
-        if (alcf->require != NGX_CONF_UNSET_PTR) {
-            return "is duplicate";
-        }
-
-        alcf->require = NULL;
-        return NGX_CONF_OK;
-    }
-
-    if (alcf->require == NULL) {
-        return "cannot be combined with \"authz_require off\"";
-    }
-
-    if (alcf->require == NGX_CONF_UNSET_PTR) {
-        alcf->require = ngx_array_create(cf->pool, 4, sizeof(authz_req_t));
-        if (alcf->require == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
 
     for (i = 1; i < cf->args->nelts; i++) {
         req = ngx_array_push(alcf->require);
@@ -276,35 +305,19 @@ ngx_http_authz_condition(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_authz_loc_conf_t *alcf = conf;
 
+    char                              *rv;
     ngx_str_t                         *value;
     ngx_uint_t                         i;
     ngx_http_complex_value_t          *cv;
     ngx_http_compile_complex_value_t   ccv;
 
+    rv = ngx_http_authz_list(cf, cmd, &alcf->conditions,
+                             sizeof(ngx_http_complex_value_t));
+    if (rv != NGX_CONF_OK || alcf->conditions == NULL) {
+        return rv;
+    }
+
     value = cf->args->elts;
-
-    if (cf->args->nelts == 2 && value[1].len == 3
-        && ngx_strncmp(value[1].data, "off", 3) == 0)
-    {
-        if (alcf->conditions != NGX_CONF_UNSET_PTR) {
-            return "is duplicate";
-        }
-
-        alcf->conditions = NULL;
-        return NGX_CONF_OK;
-    }
-
-    if (alcf->conditions == NULL) {
-        return "cannot be combined with \"authz_condition off\"";
-    }
-
-    if (alcf->conditions == NGX_CONF_UNSET_PTR) {
-        alcf->conditions = ngx_array_create(cf->pool, 4,
-                                            sizeof(ngx_http_complex_value_t));
-        if (alcf->conditions == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
 
     for (i = 1; i < cf->args->nelts; i++) {
         if (value[i].len == 0 || value[i].data[0] != '$') {

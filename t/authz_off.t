@@ -82,7 +82,7 @@ http {
 
 EOF
 
-$t->run->plan(9);
+$t->run->plan(13);
 
 ###############################################################################
 
@@ -119,7 +119,50 @@ is(st('/nobypass/', 'X-Token' => $op, 'X-Tenant' => 'acme'), 403,
 is(st('/nobypass/', 'X-Token' => $plain, 'X-Tenant' => 'acme'), 200,
     'tenant still checked');
 
+# "off" stands alone
+
+my ($rc, $out) = $t->nginx_t(conf("authz_require off;\n"
+    . "            authz_require a:b;"));
+isnt($rc, 0, 'require after off refused');
+like($out, qr/"authz_require" directive cannot be combined with "authz_require off" in \S+:\d+/,
+    'require after off: message');
+
+($rc, $out) = $t->nginx_t(conf("authz_condition \$ok;\n"
+    . "            authz_condition off;"));
+isnt($rc, 0, 'off after a condition refused');
+like($out, qr/"authz_condition" directive is duplicate in \S+:\d+/,
+    'off after a condition: message');
+
 ###############################################################################
+
+sub conf {
+    my ($lines) = @_;
+
+    return <<"END";
+
+%%TEST_GLOBALS%%
+
+events {
+}
+
+http {
+    map \$arg_ok \$ok {
+        default  0;
+    }
+
+    server {
+        listen       127.0.0.1:%%PORT_8081%%;
+        authz on;
+        authz_key_file %%KEYDIR%%/k1.pub kid=k1;
+
+        location / {
+            $lines
+        }
+    }
+}
+
+END
+}
 
 sub st {
     my ($uri, @h) = @_;
