@@ -44,6 +44,8 @@ static ngx_http_authz_cache_node_t *ngx_http_authz_cache_find(
     ngx_http_authz_cache_t *cache, u_char *hash);
 static void ngx_http_authz_cache_evict(ngx_http_authz_cache_t *cache,
     ngx_uint_t n, time_t now);
+static void ngx_http_authz_cache_delete(ngx_http_authz_cache_t *cache,
+    ngx_http_authz_cache_node_t *cn);
 
 
 char *
@@ -329,9 +331,7 @@ ngx_http_authz_cache_lookup(ngx_http_request_t *r, ngx_str_t *token,
             rc = NGX_OK;
 
         } else {
-            ngx_queue_remove(&cn->queue);
-            ngx_rbtree_delete(&cache->sh->rbtree, &cn->node);
-            ngx_slab_free_locked(cache->shpool, cn);
+            ngx_http_authz_cache_delete(cache, cn);
         }
     }
 
@@ -430,8 +430,18 @@ ngx_http_authz_cache_evict(ngx_http_authz_cache_t *cache, ngx_uint_t n,
             return;
         }
 
-        ngx_queue_remove(q);
-        ngx_rbtree_delete(&cache->sh->rbtree, &cn->node);
-        ngx_slab_free_locked(cache->shpool, cn);
+        ngx_http_authz_cache_delete(cache, cn);
     }
+}
+
+
+/* with the zone locked */
+
+static void
+ngx_http_authz_cache_delete(ngx_http_authz_cache_t *cache,
+    ngx_http_authz_cache_node_t *cn)
+{
+    ngx_queue_remove(&cn->queue);
+    ngx_rbtree_delete(&cache->sh->rbtree, &cn->node);
+    ngx_slab_free_locked(cache->shpool, cn);
 }
