@@ -13,6 +13,8 @@
 static ngx_int_t ngx_http_authz_www_authenticate(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf, const char *error,
     const char *description, const authz_req_t *req);
+static ngx_uint_t ngx_http_authz_error_page(ngx_http_request_t *r,
+    ngx_uint_t status);
 static ngx_int_t ngx_http_authz_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_authz_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -26,44 +28,32 @@ static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 ngx_int_t
 ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
-    ngx_http_authz_ctx_t *ctx, ngx_uint_t status, const char *error,
-    const char *reason, const authz_req_t *req)
+    ngx_http_authz_ctx_t *ctx, ngx_http_authz_eval_t *eval, ngx_uint_t status,
+    const char *error, const char *reason, const authz_req_t *req)
 {
     u_char                    *p;
     size_t                     len;
     ngx_str_t                  none = ngx_string("-");
     ngx_str_t                 *sub, *tenant;
-    ngx_uint_t                 i;
-    const char                *description;
-    ngx_http_err_page_t       *err_page;
+    ngx_uint_t                 invalid;
     ngx_http_core_loc_conf_t  *clcf;
 
-    ctx->result = NGX_HTTP_AUTHZ_RESULT_DENY;
-    ctx->allowed = 0;
-    ctx->error.data = (u_char *) error;
-    ctx->error.len = ngx_strlen(error);
-    ctx->reason.data = (u_char *) reason;
-    ctx->reason.len = ngx_strlen(reason);
-    ngx_str_null(&ctx->scope);
+    ngx_http_authz_decide(ctx, eval, NGX_HTTP_AUTHZ_RESULT_DENY, error,
+                          reason, req);
 
-    if (req != NULL) {
-        ctx->scope.data = (u_char *) req->text.data;
-        ctx->scope.len = req->text.len;
-    }
-
-    sub = ctx->id.sub.len ? (ngx_str_t *) &ctx->id.sub : &none;
-    tenant = ctx->id.tenant.len ? (ngx_str_t *) &ctx->id.tenant : &none;
+    sub = eval->id.sub.len ? (ngx_str_t *) &eval->id.sub : &none;
+    tenant = eval->id.tenant.len ? (ngx_str_t *) &eval->id.tenant : &none;
+    invalid = (eval->state == NGX_HTTP_AUTHZ_TOKEN_INVALID);
 
     if (status == NGX_HTTP_UNAUTHORIZED) {
-        description = reason;
 
-        if (ctx->state == NGX_HTTP_AUTHZ_TOKEN_INVALID) {
+        if (invalid) {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "authz: invalid token: %s (%s), kid: \"%V\", "
                           "alg: \"%V\"",
-                          reason, ctx->detail ? ctx->detail : "-",
-                          ctx->kid.len ? &ctx->kid : &none,
-                          ctx->alg.len ? &ctx->alg : &none);
+                          reason, eval->detail ? eval->detail : "-",
+                          eval->kid.len ? &eval->kid : &none,
+                          eval->alg.len ? &eval->alg : &none);
 
         } else {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -72,11 +62,8 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
 
         /* RFC 6750 3.1: no error code when no token was presented */
 
-        if (ngx_http_authz_www_authenticate(r, alcf,
-                ctx->state == NGX_HTTP_AUTHZ_TOKEN_INVALID ? error : NULL,
-                ctx->state == NGX_HTTP_AUTHZ_TOKEN_INVALID ? description
-                                                           : NULL,
-                NULL)
+        if (ngx_http_authz_www_authenticate(r, alcf, invalid ? error : NULL,
+                                            invalid ? reason : NULL, NULL)
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -89,39 +76,37 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
                       error, reason, sub, tenant,
                       ctx->scope.len ? &ctx->scope : &none);
 
-        status = alcf->deny_status;
-        description = reason;
+        if (alcf->deny_status == NGX_HTTP_NOT_FOUND) {
 
-        if (status == NGX_HTTP_FORBIDDEN && req != NULL
+            /*
+             * 404 answers exactly as a missing resource does; with
+             * "satisfy any" it stays 403 in the access phase, so that
+             * another module may still admit the request, and becomes
+             * 404 when it is the final answer
+             */
+
+            ctx->deny_status = NGX_HTTP_NOT_FOUND;
+
+            clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+            return (clcf->satisfy == NGX_HTTP_SATISFY_ANY)
+                   ? NGX_HTTP_FORBIDDEN : NGX_HTTP_NOT_FOUND;
+        }
+
+        if (req != NULL
             && ngx_http_authz_www_authenticate(r, alcf, error, NULL, req)
                != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        /* 404 answers exactly as a missing resource does */
-
-        if (status == NGX_HTTP_NOT_FOUND) {
-            return status;
-        }
     }
 
-    /* an error_page for the status makes the body; otherwise JSON */
-
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-    if (clcf->error_pages) {
-        err_page = clcf->error_pages->elts;
-
-        for (i = 0; i < clcf->error_pages->nelts; i++) {
-            if (err_page[i].status == (ngx_int_t) status) {
-                return status;
-            }
-        }
+    if (ngx_http_authz_error_page(r, status)) {
+        return status;
     }
 
     len = sizeof("{\"error\":\"\",\"error_description\":\"\"}") - 1
-          + ngx_strlen(error) + ngx_strlen(description);
+          + ngx_strlen(error) + ngx_strlen(reason);
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -130,10 +115,41 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
 
     ctx->json.data = p;
     ctx->json.len = ngx_sprintf(p, "{\"error\":\"%s\",\"error_description\":"
-                                "\"%s\"}", error, description) - p;
+                                "\"%s\"}", error, reason) - p;
     ctx->json_status = status;
 
     return status;
+}
+
+
+/*
+ * whether nginx will answer status with an error_page of the location:
+ * the test of ngx_http_special_response_handler(), so that a chained
+ * error_page without "recursive_error_pages" gets the JSON body
+ */
+
+static ngx_uint_t
+ngx_http_authz_error_page(ngx_http_request_t *r, ngx_uint_t status)
+{
+    ngx_uint_t                 i;
+    ngx_http_err_page_t       *err_page;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (r->error_page || clcf->error_pages == NULL || r->uri_changes == 0) {
+        return 0;
+    }
+
+    err_page = clcf->error_pages->elts;
+
+    for (i = 0; i < clcf->error_pages->nelts; i++) {
+        if (err_page[i].status == (ngx_int_t) status) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

@@ -1,436 +1,31 @@
 /*
  * Copyright (C) ngx_http_authz_module authors
  *
- * The request path: token source, authentication through the core,
- * authorization (tenant, service, rules, requirements, conditions),
- * the one mapping of reasons to status and log level, identity headers,
- * and the JSON body of a denial.
+ * The phase handlers: the access handler authenticates (through an
+ * evaluation) and authorizes (tenant, service, rules, requirements,
+ * conditions) under the configuration of the current location, and
+ * records one decision; the identity headers follow that decision.
  */
 
 
 #include "ngx_http_authz_module.h"
 
 
-static void ngx_http_authz_cleanup(void *data);
-static ngx_int_t ngx_http_authz_token(ngx_http_request_t *r,
-    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
-    ngx_str_t *token);
-static ngx_int_t ngx_http_authz_identity(ngx_http_request_t *r,
-    ngx_http_authz_ctx_t *ctx);
-static ngx_int_t ngx_http_authz_join(ngx_http_request_t *r, ngx_str_t *out,
-    authz_str_t *a, size_t n);
-static void *ngx_http_authz_alloc(void *data, size_t size);
 static ngx_int_t ngx_http_authz_anonymous(ngx_http_request_t *r,
-    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx);
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
+    ngx_http_authz_eval_t *eval);
 static ngx_int_t ngx_http_authz_authorize(ngx_http_request_t *r,
-    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx);
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
+    ngx_http_authz_eval_t *eval);
+static ngx_int_t ngx_http_authz_check_tenant(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
+    ngx_http_authz_eval_t *eval, authz_bind_t *bind);
+static ngx_int_t ngx_http_authz_check_rule(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
+    ngx_http_authz_eval_t *eval, authz_bind_t *bind);
 static ngx_int_t ngx_http_authz_conditions(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf);
 static unsigned ngx_http_authz_method(ngx_http_request_t *r);
-
-
-ngx_http_authz_ctx_t *
-ngx_http_authz_get_ctx(ngx_http_request_t *r)
-{
-    ngx_pool_cleanup_t    *cln;
-    ngx_http_authz_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_authz_module);
-
-    if (ctx != NULL || !(r->main->internal || r->main->filter_finalize)) {
-        return ctx;
-    }
-
-    /*
-     * an internal redirect zeroes r->ctx: the context survives
-     * as the data of its pool cleanup (the realip way)
-     */
-
-    for (cln = r->main->pool->cleanup; cln; cln = cln->next) {
-        if (cln->handler == ngx_http_authz_cleanup) {
-            ctx = cln->data;
-            ngx_http_set_ctx(r->main, ctx, ngx_http_authz_module);
-            return ctx;
-        }
-    }
-
-    return NULL;
-}
-
-
-static ngx_http_authz_ctx_t *
-ngx_http_authz_create_ctx(ngx_http_request_t *r)
-{
-    ngx_pool_cleanup_t    *cln;
-    ngx_http_authz_ctx_t  *ctx;
-
-    ctx = ngx_http_authz_get_ctx(r);
-    if (ctx != NULL) {
-        return ctx;
-    }
-
-    cln = ngx_pool_cleanup_add(r->main->pool, 0);
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    ctx = ngx_pcalloc(r->main->pool, sizeof(ngx_http_authz_ctx_t));
-    if (ctx == NULL) {
-        return NULL;
-    }
-
-    cln->handler = ngx_http_authz_cleanup;
-    cln->data = ctx;
-
-    ngx_http_set_ctx(r->main, ctx, ngx_http_authz_module);
-
-    return ctx;
-}
-
-
-static void
-ngx_http_authz_cleanup(void *data)
-{
-    ngx_http_authz_ctx_t  *ctx = data;
-
-    if (ctx->payload != NULL) {
-        json_decref(ctx->payload);
-        ctx->payload = NULL;
-    }
-}
-
-
-/*
- * verifies the token of the main request with the configuration of
- * the current location, once: a second call with the same configuration
- * returns the first result; a call from another location (an internal
- * redirect) re-checks the claims but trusts the key that verified the
- * same bytes before
- */
-
-ngx_http_authz_ctx_t *
-ngx_http_authz_authenticate(ngx_http_request_t *r)
-{
-    u_char                      *scratch;
-    u_char                       hash[32], cached[32];
-    ngx_int_t                    rc;
-    ngx_uint_t                   cache;
-    ngx_str_t                    token;
-    authz_err_e                  err;
-    authz_token_t                tok;
-    const unsigned char         *trusted;
-    ngx_http_authz_ctx_t        *ctx;
-    ngx_http_authz_loc_conf_t   *alcf;
-    ngx_http_authz_main_conf_t  *amcf;
-
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_authz_module);
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_authz_module);
-
-    ctx = ngx_http_authz_create_ctx(r);
-    if (ctx == NULL) {
-        return NULL;
-    }
-
-    if (alcf->mode == NGX_HTTP_AUTHZ_OFF
-        || (ctx->conf == alcf && ctx->state != NGX_HTTP_AUTHZ_TOKEN_NONE))
-    {
-        return ctx;
-    }
-
-    rc = ngx_http_authz_token(r, alcf, ctx, &token);
-
-    if (rc == NGX_ERROR) {
-        return NULL;
-    }
-
-    trusted = NULL;
-    cache = NGX_HTTP_AUTHZ_CACHE_OFF;
-
-    if (ctx->verified && token.len == ctx->token.len
-        && ngx_memcmp(token.data, ctx->token.data, token.len) == 0)
-    {
-        /* the same bytes again: what the cache said still holds */
-
-        trusted = ctx->fingerprint;
-        cache = ctx->cache;
-    }
-
-    /* a fresh evaluation for this configuration */
-
-    ngx_http_authz_cleanup(ctx);
-    ngx_memzero(&ctx->id, sizeof(authz_identity_t));
-    ngx_str_null(&ctx->permissions);
-    ngx_str_null(&ctx->services);
-    ngx_str_null(&ctx->roles);
-    ngx_str_null(&ctx->kid);
-    ngx_str_null(&ctx->alg);
-    ctx->has_exp = 0;
-
-    ctx->conf = alcf;
-    ctx->token = token;
-    ctx->cache = cache;
-    ctx->err = AUTHZ_OK;
-    ctx->detail = NULL;
-
-    if (rc == NGX_DECLINED) {
-        ctx->state = NGX_HTTP_AUTHZ_TOKEN_MISSING;
-        return ctx;
-    }
-
-    if (rc == NGX_ABORT) {
-        ctx->state = NGX_HTTP_AUTHZ_TOKEN_INVALID;
-        ctx->err = AUTHZ_ERR_MALFORMED;
-        ctx->detail = "malformed authorization header";
-        return ctx;
-    }
-
-    scratch = ngx_pnalloc(r->pool, token.len + 1);
-    if (scratch == NULL) {
-        return NULL;
-    }
-
-    /* the cheap checks (size, shape, alg, kid, exp) come before the RSA */
-
-    err = authz_token_decode(&tok, token.data, token.len, scratch,
-                             &alcf->verify);
-
-    if (err == AUTHZ_OK) {
-        err = authz_token_check_claims(&tok, &alcf->verify, ngx_time());
-    }
-
-    if (err == AUTHZ_OK && trusted == NULL && amcf->cache != NULL) {
-        ctx->cache = NGX_HTTP_AUTHZ_CACHE_MISS;
-
-        if (ngx_http_authz_cache_lookup(r, &token, hash, cached) == NGX_OK) {
-            trusted = cached;
-        }
-    }
-
-    if (err == AUTHZ_OK) {
-        err = authz_token_verify(&tok, &alcf->verify, trusted);
-    }
-
-    if (err == AUTHZ_OK && ctx->cache == NGX_HTTP_AUTHZ_CACHE_MISS
-        && trusted != ctx->fingerprint)
-    {
-        if (trusted == cached
-            && ngx_memcmp(cached, tok.key->fingerprint, 32) == 0)
-        {
-            ctx->cache = NGX_HTTP_AUTHZ_CACHE_HIT;
-
-        } else {
-            /* exp may be any JSON number: 1e300 must not overflow */
-
-            ngx_http_authz_cache_store(r, hash, tok.key->fingerprint,
-                    (!tok.has_exp || tok.exp >= (double) NGX_MAX_TIME_T_VALUE)
-                    ? NGX_MAX_TIME_T_VALUE : (time_t) tok.exp);
-        }
-    }
-
-    /* the payload is owned by the context from now on */
-
-    ctx->payload = tok.payload;
-    tok.payload = NULL;
-
-    if (tok.has_kid) {
-        ctx->kid.data = ngx_pnalloc(r->pool, tok.kid_len);
-        if (ctx->kid.data == NULL) {
-            return NULL;
-        }
-
-        ngx_memcpy(ctx->kid.data, tok.kid, tok.kid_len);
-        ctx->kid.len = tok.kid_len;
-    }
-
-    if (tok.alg_name != NULL) {
-        ctx->alg.data = (u_char *) tok.alg_name;
-        ctx->alg.len = ngx_strlen(tok.alg_name);
-    }
-
-    ctx->has_exp = tok.has_exp;
-    ctx->exp = tok.exp;
-
-    if (err == AUTHZ_OK) {
-        ngx_memcpy(ctx->fingerprint, tok.key->fingerprint, 32);
-        ctx->verified = 1;
-
-        err = authz_identity_get(&ctx->id, ctx->payload, &alcf->claims,
-                                 ngx_http_authz_alloc, r->pool, &tok.detail);
-    }
-
-    ctx->err = err;
-    ctx->detail = tok.detail;
-
-    if (err == AUTHZ_ERR_INTERNAL) {
-        ctx->state = NGX_HTTP_AUTHZ_TOKEN_ERROR;
-        return ctx;
-    }
-
-    if (err != AUTHZ_OK) {
-        ctx->state = NGX_HTTP_AUTHZ_TOKEN_INVALID;
-        return ctx;
-    }
-
-    if (ngx_http_authz_identity(r, ctx) != NGX_OK) {
-        return NULL;
-    }
-
-    ctx->state = NGX_HTTP_AUTHZ_TOKEN_VALID;
-
-    return ctx;
-}
-
-
-/*
- * NGX_OK: token found, NGX_DECLINED: no token, NGX_ABORT: more than
- * one token or an Authorization header that is not "Bearer <token>"
- */
-
-static ngx_int_t
-ngx_http_authz_token(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
-    ngx_http_authz_ctx_t *ctx, ngx_str_t *token)
-{
-    ngx_str_t        *value;
-    ngx_uint_t        i, n;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    ngx_str_null(token);
-
-    if (alcf->token != NULL) {
-        if (ngx_http_complex_value(r, alcf->token, token) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        return (token->len == 0) ? NGX_DECLINED : NGX_OK;
-    }
-
-    n = 0;
-    value = NULL;
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Authorization") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Authorization",
-                               sizeof("Authorization") - 1) == 0)
-        {
-            value = &h[i].value;
-            n++;
-        }
-    }
-
-    if (n == 0) {
-        if (ctx->auth_removed && ctx->token.len) {
-            *token = ctx->token;
-            return NGX_OK;
-        }
-
-        return NGX_DECLINED;
-    }
-
-    /* exactly one header, "Bearer" (any case), one space, the token */
-
-    if (n > 1
-        || value->len <= sizeof("Bearer ") - 1
-        || ngx_strncasecmp(value->data, (u_char *) "Bearer ",
-                           sizeof("Bearer ") - 1) != 0)
-    {
-        return NGX_ABORT;
-    }
-
-    token->data = value->data + sizeof("Bearer ") - 1;
-    token->len = value->len - (sizeof("Bearer ") - 1);
-
-    /*
-     * a space or any other byte outside base64url and "." fails the
-     * strict decoding of the token: no need to look twice
-     */
-
-    if (token->data[0] == ' ') {
-        return NGX_ABORT;
-    }
-
-    return NGX_OK;
-}
-
-
-static void *
-ngx_http_authz_alloc(void *data, size_t size)
-{
-    return ngx_palloc(data, size);
-}
-
-
-static ngx_int_t
-ngx_http_authz_identity(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx)
-{
-    if (ngx_http_authz_join(r, &ctx->permissions, ctx->id.perms,
-                            ctx->id.nperms)
-        != NGX_OK
-        || ngx_http_authz_join(r, &ctx->services, ctx->id.services,
-                               ctx->id.nservices)
-           != NGX_OK
-        || ngx_http_authz_join(r, &ctx->roles, ctx->id.roles,
-                               ctx->id.nroles)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_authz_join(ngx_http_request_t *r, ngx_str_t *out, authz_str_t *a,
-    size_t n)
-{
-    u_char  *p;
-    size_t   i, len;
-
-    ngx_str_null(out);
-
-    if (n == 0) {
-        return NGX_OK;
-    }
-
-    len = 0;
-
-    for (i = 0; i < n; i++) {
-        len += a[i].len + 1;
-    }
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    out->data = p;
-
-    for (i = 0; i < n; i++) {
-        if (i) {
-            *p++ = ',';
-        }
-
-        p = ngx_cpymem(p, a[i].data, a[i].len);
-    }
-
-    out->len = p - out->data;
-
-    return NGX_OK;
-}
 
 
 ngx_int_t
@@ -438,6 +33,7 @@ ngx_http_authz_access_handler(ngx_http_request_t *r)
 {
     ngx_int_t                   rc;
     ngx_http_authz_ctx_t       *ctx;
+    ngx_http_authz_eval_t      *eval;
     ngx_http_authz_loc_conf_t  *alcf;
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_authz_module);
@@ -449,59 +45,122 @@ ngx_http_authz_access_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        if (ctx != NULL && ctx->result == NGX_HTTP_AUTHZ_RESULT_NONE) {
-            ctx->result = NGX_HTTP_AUTHZ_RESULT_OFF;
-        }
-
         return NGX_DECLINED;
     }
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "authz access handler");
 
-    ctx = ngx_http_authz_authenticate(r);
-    if (ctx == NULL) {
+    eval = ngx_http_authz_evaluate(r, alcf);
+    if (eval == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    switch (ctx->state) {
+    ctx = ngx_http_authz_get_ctx(r);
+
+    switch (eval->state) {
 
     case NGX_HTTP_AUTHZ_TOKEN_VALID:
-        rc = ngx_http_authz_authorize(r, alcf, ctx);
+        rc = ngx_http_authz_authorize(r, alcf, ctx, eval);
         break;
 
     case NGX_HTTP_AUTHZ_TOKEN_MISSING:
         if (alcf->mode == NGX_HTTP_AUTHZ_OPTIONAL) {
-            rc = ngx_http_authz_anonymous(r, alcf, ctx);
+            rc = ngx_http_authz_anonymous(r, alcf, ctx, eval);
             break;
         }
 
-        rc = ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_UNAUTHORIZED,
+        rc = ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_UNAUTHORIZED,
                                  "missing_token", "no token was provided",
                                  NULL);
         break;
 
     case NGX_HTTP_AUTHZ_TOKEN_INVALID:
-        rc = ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_UNAUTHORIZED,
-                                 "invalid_token", authz_strerror(ctx->err),
+        rc = ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_UNAUTHORIZED,
+                                 "invalid_token", authz_strerror(eval->err),
                                  NULL);
         break;
 
     default: /* NGX_HTTP_AUTHZ_TOKEN_ERROR */
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "authz: token verification failed internally: %s",
-                      ctx->detail ? ctx->detail : "unknown");
-        ctx->result = NGX_HTTP_AUTHZ_RESULT_DENY;
+                      eval->detail ? eval->detail : "unknown");
+        ngx_http_authz_decide(ctx, eval, NGX_HTTP_AUTHZ_RESULT_DENY,
+                              NULL, NULL, NULL);
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        break;
+    }
+
+    /* client copies go, and the identity of an allowed request is set */
+
+    if (ngx_http_authz_headers(r, alcf, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (rc == NGX_OK || rc == NGX_DECLINED) {
-        if (ngx_http_authz_headers(r, alcf, ctx) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return rc;
+}
+
+
+/*
+ * Runs after every other access handler.  With "satisfy any" a denial
+ * of ours is 403 in the access phase, so that another module (allow,
+ * auth_basic) may still admit the request; when none did, the final
+ * answer is "authz_deny_status 404".
+ */
+
+ngx_int_t
+ngx_http_authz_access_last_handler(ngx_http_request_t *r)
+{
+    ngx_http_authz_ctx_t  *ctx;
+
+    if (r->access_code != NGX_HTTP_FORBIDDEN) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_authz_get_ctx(r);
+
+    if (ctx == NULL || ctx->deny_status != NGX_HTTP_NOT_FOUND) {
+        return NGX_DECLINED;
+    }
+
+    r->access_code = 0;
+
+    return NGX_HTTP_NOT_FOUND;
+}
+
+
+ngx_int_t
+ngx_http_authz_precontent_handler(ngx_http_request_t *r)
+{
+    ngx_http_authz_ctx_t       *ctx;
+    ngx_http_authz_loc_conf_t  *alcf;
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_authz_module);
+    ctx = ngx_http_authz_get_ctx(r);
+
+    if (ctx != NULL) {
+        /*
+         * past the access phase: a denial of ours was overruled by
+         * "satisfy any", the response is not ours to rewrite
+         */
+
+        ctx->json_status = 0;
+        ctx->deny_status = 0;
+
+        if (ctx->headers_loc == r->loc_conf) {
+            return NGX_DECLINED;
         }
     }
 
-    return rc;
+    if (ngx_http_authz_headers(r, alcf, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -509,7 +168,8 @@ ngx_http_authz_access_handler(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_authz_anonymous(ngx_http_request_t *r,
-    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx)
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
+    ngx_http_authz_eval_t *eval)
 {
     ptrdiff_t      i;
     ngx_int_t      rc;
@@ -522,7 +182,7 @@ ngx_http_authz_anonymous(ngx_http_request_t *r,
     }
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
+        return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
                                    "forbidden", "condition not met", NULL);
     }
 
@@ -533,8 +193,9 @@ ngx_http_authz_anonymous(ngx_http_request_t *r,
                              r->uri.len);
 
         if (i < 0 && alcf->rules_default == NGX_HTTP_AUTHZ_DENY) {
-            return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
-                                       "forbidden", "no rule matched", NULL);
+            return ngx_http_authz_deny(r, alcf, ctx, eval,
+                                       NGX_HTTP_FORBIDDEN, "forbidden",
+                                       "no rule matched", NULL);
         }
 
         if (i >= 0 && !rule[i].public) {
@@ -546,7 +207,8 @@ ngx_http_authz_anonymous(ngx_http_request_t *r,
         goto missing;
     }
 
-    ctx->result = NGX_HTTP_AUTHZ_RESULT_ANONYMOUS;
+    ngx_http_authz_decide(ctx, eval, NGX_HTTP_AUTHZ_RESULT_ANONYMOUS,
+                          NULL, NULL, NULL);
 
     /* an anonymous request is not vouched for: "satisfy any" goes on */
 
@@ -554,7 +216,7 @@ ngx_http_authz_anonymous(ngx_http_request_t *r,
 
 missing:
 
-    return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_UNAUTHORIZED,
+    return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_UNAUTHORIZED,
                                "missing_token", "no token was provided",
                                NULL);
 }
@@ -562,16 +224,14 @@ missing:
 
 static ngx_int_t
 ngx_http_authz_authorize(ngx_http_request_t *r,
-    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx)
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
+    ngx_http_authz_eval_t *eval)
 {
-    ptrdiff_t        i, k;
-    ngx_int_t        rc;
-    ngx_str_t        tenant;
-    authz_bind_t     bind;
-    authz_rule_t    *rule;
-    authz_identity_t *id;
+    ngx_int_t          rc, k;
+    authz_bind_t       bind;
+    authz_identity_t  *id;
 
-    id = &ctx->id;
+    id = &eval->id;
 
     ngx_memzero(&bind, sizeof(authz_bind_t));
 
@@ -586,93 +246,32 @@ ngx_http_authz_authorize(ngx_http_request_t *r,
                                        alcf->tenant_bypass.len);
     }
 
-    if (alcf->tenant != NULL) {
-        if (ngx_http_complex_value(r, alcf->tenant, &tenant) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (tenant.len == 0) {
-            return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
-                                       "tenant_mismatch",
-                                       "request names no tenant", NULL);
-        }
-
-        if (!bind.tenant_any
-            && (tenant.len != id->tenant.len
-                || ngx_memcmp(tenant.data, id->tenant.data, tenant.len)
-                   != 0))
-        {
-            return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
-                                       "tenant_mismatch",
-                                       "token is for another tenant", NULL);
-        }
+    rc = ngx_http_authz_check_tenant(r, alcf, ctx, eval, &bind);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     if (alcf->service.len
         && !authz_str_in(id->services, id->nservices, alcf->service.data,
                          alcf->service.len))
     {
-        return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
+        return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
                                    "service_disabled",
                                    "service not enabled for the tenant",
                                    NULL);
     }
 
-    if (alcf->rules != NULL) {
-        rule = alcf->rules->elts;
-        i = authz_rules_find(rule, alcf->rules->nelts,
-                             ngx_http_authz_method(r), r->uri.data,
-                             r->uri.len);
-
-        if (i < 0) {
-            if (alcf->rules_default == NGX_HTTP_AUTHZ_DENY) {
-                return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
-                                           "forbidden", "no rule matched",
-                                           NULL);
-            }
-
-        } else {
-            rule = &rule[i];
-
-            if ((rule->pattern.binds & AUTHZ_BIND_TENANT)
-                && !authz_pattern_match(&rule->pattern, r->uri.data,
-                                        r->uri.len, &bind, AUTHZ_BIND_TENANT))
-            {
-                return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
-                                           "tenant_mismatch",
-                                           "path names another tenant",
-                                           NULL);
-            }
-
-            if ((rule->pattern.binds & AUTHZ_BIND_SUB)
-                && !authz_pattern_match(&rule->pattern, r->uri.data,
-                                        r->uri.len, &bind,
-                                        AUTHZ_BIND_TENANT|AUTHZ_BIND_SUB))
-            {
-                return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
-                                           "forbidden",
-                                           "path names another user", NULL);
-            }
-
-            if (!rule->public) {
-                k = authz_reqs_check(rule->reqs, rule->nreqs, id->perms,
-                                     id->nperms, &alcf->scope);
-                if (k >= 0) {
-                    return ngx_http_authz_deny(r, alcf, ctx,
-                                               NGX_HTTP_FORBIDDEN,
-                                               "insufficient_scope",
-                                               "permission missing",
-                                               &rule->reqs[k]);
-                }
-            }
-        }
+    rc = ngx_http_authz_check_rule(r, alcf, ctx, eval, &bind);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     if (alcf->require != NULL) {
         k = authz_reqs_check(alcf->require->elts, alcf->require->nelts,
                              id->perms, id->nperms, &alcf->scope);
         if (k >= 0) {
-            return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
+            return ngx_http_authz_deny(r, alcf, ctx, eval,
+                                       NGX_HTTP_FORBIDDEN,
                                        "insufficient_scope",
                                        "permission missing",
                                        (authz_req_t *) alcf->require->elts
@@ -687,18 +286,127 @@ ngx_http_authz_authorize(ngx_http_request_t *r,
     }
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_authz_deny(r, alcf, ctx, NGX_HTTP_FORBIDDEN,
+        return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
                                    "forbidden", "condition not met", NULL);
     }
 
-    ctx->result = NGX_HTTP_AUTHZ_RESULT_ALLOW;
-    ctx->allowed = 1;
-    ngx_str_null(&ctx->error);
-    ngx_str_null(&ctx->reason);
+    ngx_http_authz_decide(ctx, eval, NGX_HTTP_AUTHZ_RESULT_ALLOW,
+                          NULL, NULL, NULL);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "authz allowed sub:\"%V\" tenant:\"%V\"",
                    &id->sub, &id->tenant);
+
+    return NGX_OK;
+}
+
+
+/*
+ * "authz_tenant": the value is computed as the client sent the request
+ * (SPEC 10), also after an internal redirect that followed the
+ * replacement of the client's identity headers
+ */
+
+static ngx_int_t
+ngx_http_authz_check_tenant(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
+    ngx_http_authz_eval_t *eval, authz_bind_t *bind)
+{
+    ngx_str_t  tenant;
+
+    if (alcf->tenant == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_authz_client_value(r, ctx, alcf->tenant, &tenant)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (tenant.len == 0) {
+        return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
+                                   "tenant_mismatch",
+                                   "request names no tenant", NULL);
+    }
+
+    if (!bind->tenant_any
+        && (tenant.len != eval->id.tenant.len
+            || ngx_memcmp(tenant.data, eval->id.tenant.data, tenant.len)
+               != 0))
+    {
+        return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
+                                   "tenant_mismatch",
+                                   "token is for another tenant", NULL);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * the first rule that matches the method and the path; a "public" rule
+ * needs nothing, its bindings included: a token holder is treated at
+ * least as well as an anonymous caller
+ */
+
+static ngx_int_t
+ngx_http_authz_check_rule(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
+    ngx_http_authz_eval_t *eval, authz_bind_t *bind)
+{
+    ptrdiff_t      i, k;
+    authz_rule_t  *rule;
+
+    if (alcf->rules == NULL) {
+        return NGX_OK;
+    }
+
+    rule = alcf->rules->elts;
+    i = authz_rules_find(rule, alcf->rules->nelts, ngx_http_authz_method(r),
+                         r->uri.data, r->uri.len);
+
+    if (i < 0) {
+        if (alcf->rules_default == NGX_HTTP_AUTHZ_DENY) {
+            return ngx_http_authz_deny(r, alcf, ctx, eval,
+                                       NGX_HTTP_FORBIDDEN, "forbidden",
+                                       "no rule matched", NULL);
+        }
+
+        return NGX_OK;
+    }
+
+    rule = &rule[i];
+
+    if (rule->public) {
+        return NGX_OK;
+    }
+
+    if ((rule->pattern.binds & AUTHZ_BIND_TENANT)
+        && !authz_pattern_match(&rule->pattern, r->uri.data, r->uri.len,
+                                bind, AUTHZ_BIND_TENANT))
+    {
+        return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
+                                   "tenant_mismatch",
+                                   "path names another tenant", NULL);
+    }
+
+    if ((rule->pattern.binds & AUTHZ_BIND_SUB)
+        && !authz_pattern_match(&rule->pattern, r->uri.data, r->uri.len,
+                                bind, AUTHZ_BIND_TENANT|AUTHZ_BIND_SUB))
+    {
+        return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
+                                   "forbidden", "path names another user",
+                                   NULL);
+    }
+
+    k = authz_reqs_check(rule->reqs, rule->nreqs, eval->id.perms,
+                         eval->id.nperms, &alcf->scope);
+    if (k >= 0) {
+        return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
+                                   "insufficient_scope",
+                                   "permission missing", &rule->reqs[k]);
+    }
 
     return NGX_OK;
 }

@@ -17,12 +17,16 @@ typedef struct {
 } ngx_http_authz_header_t;
 
 
-static ngx_uint_t ngx_http_authz_name_eq(ngx_str_t *key, ngx_str_t *name);
+static ngx_int_t ngx_http_authz_strip(ngx_http_request_t *r,
+    ngx_http_authz_ctx_t *ctx, ngx_uint_t drop_auth);
+static void ngx_http_authz_take_client(ngx_http_authz_ctx_t *ctx,
+    ngx_table_elt_t *h, ngx_uint_t i);
+static void ngx_http_authz_invalidate(ngx_http_request_t *r);
 static ngx_int_t ngx_http_authz_header_add(ngx_http_request_t *r,
     ngx_uint_t i, ngx_str_t *value);
 
 
-/* set, and stripped from clients; the order of ngx_http_authz_headers() */
+/* set, and stripped from clients; in the order of NGX_HTTP_AUTHZ_HEADER_* */
 
 static ngx_http_authz_header_t  ngx_http_authz_identity_headers[] = {
     { ngx_string("X-User-Id"), ngx_string("x-user-id"), 0 },
@@ -30,6 +34,15 @@ static ngx_http_authz_header_t  ngx_http_authz_identity_headers[] = {
     { ngx_string("X-User-Permissions"), ngx_string("x-user-permissions"), 0 },
     { ngx_string("X-User-Services"), ngx_string("x-user-services"), 0 },
     { ngx_null_string, ngx_null_string, 0 }
+};
+
+
+static ngx_str_t  ngx_http_authz_header_var_names[] = {
+    ngx_string("http_x_user_id"),
+    ngx_string("http_x_tenant_id"),
+    ngx_string("http_x_user_permissions"),
+    ngx_string("http_x_user_services"),
+    ngx_string("http_authorization")
 };
 
 
@@ -46,72 +59,106 @@ ngx_http_authz_headers_init(void)
 }
 
 
+/*
+ * postconfiguration: $http_x_user_id and the others are indexed, so
+ * that a value nginx cached before the module changed the header list
+ * (limit_req_zone reads in preaccess) can be forgotten
+ */
+
 ngx_int_t
-ngx_http_authz_precontent_handler(ngx_http_request_t *r)
+ngx_http_authz_header_vars(ngx_conf_t *cf, ngx_http_authz_main_conf_t *amcf)
 {
-    ngx_http_authz_ctx_t       *ctx;
-    ngx_http_authz_loc_conf_t  *alcf;
+    ngx_uint_t  i;
 
-    if (r != r->main) {
-        return NGX_DECLINED;
-    }
+    for (i = 0; i <= NGX_HTTP_AUTHZ_HEADERS; i++) {
+        amcf->header_vars[i] = ngx_http_get_variable_index(cf,
+                                         &ngx_http_authz_header_var_names[i]);
 
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_authz_module);
-    ctx = ngx_http_authz_get_ctx(r);
-
-    if (ctx != NULL) {
-        /*
-         * past the access phase: a denial of ours was overruled by
-         * "satisfy any", the response is not ours to rewrite
-         */
-
-        ctx->json_status = 0;
-
-        if (ctx->headers_loc == r->loc_conf) {
-            return NGX_DECLINED;
+        if (amcf->header_vars[i] == NGX_ERROR) {
+            return NGX_ERROR;
         }
     }
 
-    if (ngx_http_authz_headers(r, alcf, ctx) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return NGX_DECLINED;
+    return NGX_OK;
 }
 
 
 /*
- * removes every copy of the identity headers (and, with
+ * removes every client copy of the identity headers (and, with
  * "authz_forward_token off", of Authorization) from the request, then
- * sets them from the verified token; idempotent, so that internal
- * redirects may run it again
+ * sets them from the evaluation the last decision allowed; idempotent,
+ * so that internal redirects run it again
  */
 
 ngx_int_t
 ngx_http_authz_headers(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
     ngx_http_authz_ctx_t *ctx)
 {
-    ngx_uint_t                i, j, found, add, drop_auth;
-    ngx_str_t                 authorization = ngx_string("Authorization");
-    ngx_list_t                headers;
-    ngx_list_part_t          *part;
-    ngx_table_elt_t          *h, *nh;
-    ngx_http_authz_header_t  *ih;
+    ngx_uint_t              j, add, drop_auth;
+    ngx_http_authz_eval_t  *eval;
 
     if (r != r->main) {
         return NGX_OK;
     }
 
-    add = (ctx != NULL && ctx->allowed && alcf->forward);
+    add = (ctx != NULL && ctx->result == NGX_HTTP_AUTHZ_RESULT_ALLOW
+           && alcf->forward);
     drop_auth = (alcf->mode != NGX_HTTP_AUTHZ_OFF && !alcf->forward_token);
 
     if (ctx != NULL) {
         ctx->headers_loc = r->loc_conf;
     }
 
-    if (!alcf->strip_headers && !add && !drop_auth) {
+    /* the module's own headers of an earlier location go as well */
+
+    if (!alcf->strip_headers && !add && !drop_auth
+        && (ctx == NULL || !ctx->added))
+    {
         return NGX_OK;
     }
+
+    if (ngx_http_authz_strip(r, ctx, drop_auth) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (add) {
+        eval = ctx->decided;
+
+        for (j = 0; j < NGX_HTTP_AUTHZ_HEADERS; j++) {
+            if (ngx_http_authz_header_add(r, j,
+                    j == NGX_HTTP_AUTHZ_HEADER_SUB
+                    ? (ngx_str_t *) &eval->id.sub
+                    : j == NGX_HTTP_AUTHZ_HEADER_TENANT
+                    ? (ngx_str_t *) &eval->id.tenant
+                    : j == NGX_HTTP_AUTHZ_HEADER_PERMISSIONS
+                    ? &eval->permissions : &eval->services)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    if (ctx != NULL) {
+        ctx->added = add;
+    }
+
+    /* $http_x_user_id and the others now read the list as it is */
+
+    ngx_http_authz_invalidate(r);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_authz_strip(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
+    ngx_uint_t drop_auth)
+{
+    ngx_uint_t                i, n, found;
+    ngx_list_t                headers;
+    ngx_list_part_t          *part;
+    ngx_table_elt_t          *h, *nh;
 
     found = 0;
     part = &r->headers_in.headers.part;
@@ -129,14 +176,43 @@ ngx_http_authz_headers(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
             i = 0;
         }
 
-        if (drop_auth && ngx_http_authz_name_eq(&h[i].key, &authorization)) {
+        if (drop_auth
+            && h[i].key.len == sizeof("Authorization") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Authorization",
+                               sizeof("Authorization") - 1) == 0)
+        {
+            if (ctx == NULL) {
+                ctx = ngx_http_authz_create_ctx(r);
+                if (ctx == NULL) {
+                    return NGX_ERROR;
+                }
+            }
+
+            if (!ctx->auth_removed) {
+                /* the token source still reads what the client sent */
+                ctx->authorization = h[i].value;
+                ctx->nauthorization++;
+            }
+
             h[i].hash = (ngx_uint_t) -1;
             found++;
             continue;
         }
 
-        for (ih = ngx_http_authz_identity_headers; ih->name.len; ih++) {
-            if (ngx_http_authz_name_eq(&h[i].key, &ih->name)) {
+        for (n = 0; n < NGX_HTTP_AUTHZ_HEADERS; n++) {
+            if (authz_header_name_eq(h[i].key.data, h[i].key.len,
+                    ngx_http_authz_identity_headers[n].name.data,
+                    ngx_http_authz_identity_headers[n].name.len))
+            {
+                if (ctx == NULL) {
+                    ctx = ngx_http_authz_create_ctx(r);
+                    if (ctx == NULL) {
+                        return NGX_ERROR;
+                    }
+                }
+
+                ngx_http_authz_take_client(ctx, &h[i], n);
+
                 /* marks the copy for removal below */
                 h[i].hash = (ngx_uint_t) -1;
                 found++;
@@ -145,111 +221,155 @@ ngx_http_authz_headers(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
         }
     }
 
-    if (found) {
-        if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        part = &r->headers_in.headers.part;
-        h = part->elts;
-
-        for (i = 0; /* void */; i++) {
-
-            if (i >= part->nelts) {
-                if (part->next == NULL) {
-                    break;
-                }
-
-                part = part->next;
-                h = part->elts;
-                i = 0;
-            }
-
-            if (h[i].hash == (ngx_uint_t) -1) {
-                continue;
-            }
-
-            nh = ngx_list_push(&headers);
-            if (nh == NULL) {
-                return NGX_ERROR;
-            }
-
-            *nh = h[i];
-        }
-
-        /* the list head moves: "last" must not point into this frame */
-
-        r->headers_in.headers = headers;
-
-        if (headers.last == &headers.part) {
-            r->headers_in.headers.last = &r->headers_in.headers.part;
-        }
+    if (ctx != NULL) {
+        ctx->client_taken = 1;
 
         if (drop_auth) {
+            ctx->auth_removed = 1;
             r->headers_in.authorization = NULL;
-
-            /* an internal redirect still finds the token in the context */
-
-            if (ctx != NULL) {
-                ctx->auth_removed = 1;
-            }
         }
-
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "authz removed %ui request headers", found);
     }
 
-    if (!add) {
+    if (found == 0) {
         return NGX_OK;
     }
 
-    for (j = 0; j < 4; j++) {
-        if (ngx_http_authz_header_add(r, j,
-                j == 0 ? (ngx_str_t *) &ctx->id.sub
-                : j == 1 ? (ngx_str_t *) &ctx->id.tenant
-                : j == 2 ? &ctx->permissions : &ctx->services)
-            != NGX_OK)
-        {
+    if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == (ngx_uint_t) -1) {
+            continue;
+        }
+
+        nh = ngx_list_push(&headers);
+        if (nh == NULL) {
             return NGX_ERROR;
         }
+
+        *nh = h[i];
     }
+
+    /* the list head moves: "last" must not point into this frame */
+
+    r->headers_in.headers = headers;
+
+    if (headers.last == &headers.part) {
+        r->headers_in.headers.last = &r->headers_in.headers.part;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "authz removed %ui request headers", found);
 
     return NGX_OK;
 }
 
 
 /*
- * header names compared as CGI, FastCGI and WSGI see them: any case,
- * and "_" for "-" (a client may send "X_User_Id" where
- * underscores_in_headers is on)
+ * the first copy the client sent of an identity header, as nginx's
+ * $http_x_tenant_id shows it (names that differ in case, "-" or "_"),
+ * kept before the module first changes the list
  */
 
-static ngx_uint_t
-ngx_http_authz_name_eq(ngx_str_t *key, ngx_str_t *name)
+static void
+ngx_http_authz_take_client(ngx_http_authz_ctx_t *ctx, ngx_table_elt_t *h,
+    ngx_uint_t i)
 {
-    u_char      c1, c2;
-    ngx_uint_t  i;
+    u_char      c;
+    ngx_uint_t  k;
 
-    if (key->len != name->len) {
-        return 0;
+    if (ctx->client_taken || ctx->client[i].data != NULL) {
+        return;
     }
 
-    for (i = 0; i < key->len; i++) {
-        c1 = ngx_tolower(key->data[i]);
-        c2 = ngx_tolower(name->data[i]);
+    for (k = 0; k < h->key.len; k++) {
+        c = h->key.data[k];
 
-        if (c1 == '_') {
-            c1 = '-';
-        }
-
-        if (c1 != c2) {
-            return 0;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+        {
+            return;
         }
     }
 
-    return 1;
+    ctx->client[i] = h->value;
+
+    if (ctx->client[i].data == NULL) {
+        ngx_str_set(&ctx->client[i], "");
+    }
+}
+
+
+static void
+ngx_http_authz_invalidate(ngx_http_request_t *r)
+{
+    ngx_uint_t                   i;
+    ngx_http_variable_value_t   *v;
+    ngx_http_authz_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_authz_module);
+
+    for (i = 0; i <= NGX_HTTP_AUTHZ_HEADERS; i++) {
+        v = &r->variables[amcf->header_vars[i]];
+        v->valid = 0;
+        v->not_found = 0;
+    }
+}
+
+
+/*
+ * a complex value ("authz_tenant $http_x_tenant_id") computed with the
+ * identity header variables showing what the client sent
+ */
+
+ngx_int_t
+ngx_http_authz_client_value(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
+    ngx_http_complex_value_t *cv, ngx_str_t *value)
+{
+    ngx_int_t                    rc;
+    ngx_uint_t                   i;
+    ngx_http_variable_value_t   *v;
+    ngx_http_authz_main_conf_t  *amcf;
+
+    if (ctx == NULL || !ctx->client_taken) {
+        /* the list is still the client's */
+        return ngx_http_complex_value(r, cv, value);
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_authz_module);
+
+    for (i = 0; i < NGX_HTTP_AUTHZ_HEADERS; i++) {
+        v = &r->variables[amcf->header_vars[i]];
+
+        v->data = ctx->client[i].data;
+        v->len = ctx->client[i].len;
+        v->valid = 1;
+        v->no_cacheable = 0;
+        v->not_found = (ctx->client[i].data == NULL);
+    }
+
+    rc = ngx_http_complex_value(r, cv, value);
+
+    ngx_http_authz_invalidate(r);
+
+    return rc;
 }
 
 

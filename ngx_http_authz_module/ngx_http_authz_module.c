@@ -306,10 +306,12 @@ ngx_http_authz_preconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_authz_init(ngx_conf_t *cf)
 {
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
+    ngx_http_handler_pt         *h, *first;
+    ngx_http_core_main_conf_t   *cmcf;
+    ngx_http_authz_main_conf_t  *amcf;
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_authz_module);
 
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
     if (h == NULL) {
@@ -317,6 +319,23 @@ ngx_http_authz_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_authz_access_handler;
+
+    /*
+     * handlers of a phase run last to first: this one, put first, runs
+     * after every other access handler (the final answer of a denial
+     * under "satisfy any")
+     */
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    first = cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers.elts;
+    ngx_memmove(&first[1], &first[0],
+                (cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers.nelts - 1)
+                * sizeof(ngx_http_handler_pt));
+    first[0] = ngx_http_authz_access_last_handler;
 
     /*
      * client copies of the identity headers are removed again before
@@ -331,6 +350,10 @@ ngx_http_authz_init(ngx_conf_t *cf)
     *h = ngx_http_authz_precontent_handler;
 
     ngx_http_authz_headers_init();
+
+    if (ngx_http_authz_header_vars(cf, amcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     return ngx_http_authz_filter_init(cf);
 }
@@ -512,13 +535,16 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     /*
      * checked in locations, and in servers without locations: "authz on"
-     * at the server level may rely on keys that every location sets
+     * at the server level may rely on keys that every location sets;
+     * an "if" block at the server level ("noname", no name) only runs
+     * in the server's rewrite phase, never in the access phase
      */
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
     if (conf->mode != NGX_HTTP_AUTHZ_OFF && conf->verify.nkeys == 0
-        && (clcf->name.len != 0 || clcf->locations == NULL))
+        && (clcf->name.len != 0 || clcf->locations == NULL)
+        && !(clcf->noname && clcf->name.len == 0))
     {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "\"authz\" requires \"authz_key_file\" in %V:%ui",

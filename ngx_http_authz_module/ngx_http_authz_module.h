@@ -15,6 +15,7 @@
 #include "authz_key.h"
 #include "authz_jwt.h"
 #include "authz_claims.h"
+#include "authz_http.h"
 
 
 #define NGX_HTTP_AUTHZ_OFF         0
@@ -44,11 +45,21 @@
 #define NGX_HTTP_AUTHZ_TOKEN_VALID       3
 #define NGX_HTTP_AUTHZ_TOKEN_ERROR       4   /* internal failure */
 
+/* the identity headers, in the order of ngx_http_authz_headers() */
+#define NGX_HTTP_AUTHZ_HEADER_SUB          0
+#define NGX_HTTP_AUTHZ_HEADER_TENANT       1
+#define NGX_HTTP_AUTHZ_HEADER_PERMISSIONS  2
+#define NGX_HTTP_AUTHZ_HEADER_SERVICES     3
+#define NGX_HTTP_AUTHZ_HEADERS             4
+
 
 typedef struct {
     ngx_array_t                *roles;         /* of authz_role_t */
     ngx_shm_zone_t             *cache;         /* authz_cache */
     time_t                      cache_ttl;
+
+    /* $http_x_user_id ... and $http_authorization, invalidated on change */
+    ngx_int_t                   header_vars[NGX_HTTP_AUTHZ_HEADERS + 1];
 } ngx_http_authz_main_conf_t;
 
 
@@ -89,40 +100,70 @@ typedef struct {
 } ngx_http_authz_loc_conf_t;
 
 
-typedef struct {
-    ngx_str_t                   token;
+/*
+ * One evaluation: one token's bytes (or their absence) from one token
+ * source, authenticated under one location's configuration.  Created
+ * whole by ngx_http_authz_evaluate(), never changed afterwards, and
+ * kept until the request ends: what it handed to nginx stays valid.
+ */
+
+typedef struct ngx_http_authz_eval_s  ngx_http_authz_eval_t;
+
+struct ngx_http_authz_eval_s {
+    ngx_http_authz_eval_t      *next;          /* older evaluations */
     ngx_http_authz_loc_conf_t  *conf;          /* authenticated with */
-    json_t                     *payload;       /* released by cleanup */
-    authz_identity_t            id;
+    ngx_str_t                   token;         /* a copy in r->pool */
+    json_t                     *payload;       /* released at request end */
 
     ngx_uint_t                  state;         /* NGX_HTTP_AUTHZ_TOKEN_* */
-    ngx_uint_t                  result;        /* NGX_HTTP_AUTHZ_RESULT_* */
     authz_err_e                 err;
     const char                 *detail;
+    ngx_uint_t                  cache;         /* NGX_HTTP_AUTHZ_CACHE_* */
 
     ngx_str_t                   kid;
     ngx_str_t                   alg;
     double                      exp;
     u_char                      fingerprint[32];
 
-    /* values of the forwarded headers */
-    ngx_str_t                   permissions;
+    authz_identity_t            id;            /* sub, tenant: r->pool */
+    ngx_str_t                   permissions;   /* joined with "," */
     ngx_str_t                   services;
     ngx_str_t                   roles;
 
+    unsigned                    verified:1;    /* fingerprint is valid */
+    unsigned                    has_exp:1;
+};
+
+
+/*
+ * The request: its evaluations, the last decision of the access phase,
+ * and what the client sent before the module changed any header.
+ * Lives in r->main->pool and survives internal redirects.
+ */
+
+typedef struct {
+    ngx_http_authz_eval_t      *evals;         /* newest first */
+
+    /* the last decision, set whole by ngx_http_authz_decide() */
+    ngx_http_authz_eval_t      *decided;
+    ngx_uint_t                  result;        /* NGX_HTTP_AUTHZ_RESULT_* */
     ngx_str_t                   error;         /* $authz_error */
     ngx_str_t                   reason;        /* $authz_reason */
     ngx_str_t                   scope;         /* the unmet requirement */
     ngx_str_t                   json;          /* the body of a denial */
+    ngx_uint_t                  json_status;   /* answer with a JSON body */
+    ngx_uint_t                  deny_status;   /* 404 after satisfy any */
+
+    /* the client's own headers, taken before the first change */
+    ngx_str_t                   client[NGX_HTTP_AUTHZ_HEADERS];
+    ngx_str_t                   authorization;
+    ngx_uint_t                  nauthorization;
 
     void                      **headers_loc;   /* r->loc_conf handled */
-    ngx_uint_t                  json_status;   /* answer with a JSON body */
-    ngx_uint_t                  cache;         /* 0 off, 1 miss, 2 hit */
 
-    unsigned                    verified:1;    /* fingerprint is valid */
-    unsigned                    has_exp:1;
+    unsigned                    client_taken:1;
+    unsigned                    added:1;       /* identity headers set */
     unsigned                    auth_removed:1;
-    unsigned                    allowed:1;
     unsigned                    json_body:1;
 } ngx_http_authz_ctx_t;
 
@@ -130,18 +171,43 @@ typedef struct {
 extern ngx_module_t  ngx_http_authz_module;
 
 
+/* ngx_http_authz_ctx.c: the request state */
 ngx_http_authz_ctx_t *ngx_http_authz_get_ctx(ngx_http_request_t *r);
-ngx_http_authz_ctx_t *ngx_http_authz_authenticate(ngx_http_request_t *r);
+ngx_http_authz_ctx_t *ngx_http_authz_create_ctx(ngx_http_request_t *r);
+ngx_http_authz_eval_t *ngx_http_authz_find_eval(ngx_http_authz_ctx_t *ctx,
+    ngx_http_authz_loc_conf_t *alcf, ngx_uint_t state, ngx_str_t *token);
+const u_char *ngx_http_authz_verified_before(ngx_http_authz_ctx_t *ctx,
+    ngx_str_t *token, ngx_uint_t *cache);
+void ngx_http_authz_decide(ngx_http_authz_ctx_t *ctx,
+    ngx_http_authz_eval_t *eval, ngx_uint_t result, const char *error,
+    const char *reason, const authz_req_t *req);
+
+/* ngx_http_authz_eval.c: authentication of one token */
+ngx_http_authz_eval_t *ngx_http_authz_evaluate(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf);
+
+/* ngx_http_authz_handler.c: the phase handlers */
 ngx_int_t ngx_http_authz_access_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_authz_access_last_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_authz_precontent_handler(ngx_http_request_t *r);
-ngx_int_t ngx_http_authz_deny(ngx_http_request_t *r,
-    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
-    ngx_uint_t status, const char *error, const char *reason,
-    const authz_req_t *req);
+
+/* ngx_http_authz_headers.c: identity headers */
 void ngx_http_authz_headers_init(void);
 ngx_int_t ngx_http_authz_headers(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx);
+ngx_int_t ngx_http_authz_client_value(ngx_http_request_t *r,
+    ngx_http_authz_ctx_t *ctx, ngx_http_complex_value_t *cv,
+    ngx_str_t *value);
+ngx_int_t ngx_http_authz_header_vars(ngx_conf_t *cf,
+    ngx_http_authz_main_conf_t *amcf);
+
+/* ngx_http_authz_filter.c: denials */
+ngx_int_t ngx_http_authz_deny(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
+    ngx_http_authz_eval_t *eval, ngx_uint_t status, const char *error,
+    const char *reason, const authz_req_t *req);
 ngx_int_t ngx_http_authz_filter_init(ngx_conf_t *cf);
+
 ngx_int_t ngx_http_authz_add_variables(ngx_conf_t *cf);
 
 char *ngx_http_authz_key_file(ngx_conf_t *cf, ngx_command_t *cmd,

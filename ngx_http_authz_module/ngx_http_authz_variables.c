@@ -32,7 +32,7 @@ static ngx_int_t ngx_http_authz_error_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_authz_cache_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_http_authz_ctx_t *ngx_http_authz_variable_ctx(
+static ngx_http_authz_eval_t *ngx_http_authz_variable_eval(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_authz_json_value(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, json_t *value);
@@ -111,27 +111,28 @@ ngx_http_authz_add_variables(ngx_conf_t *cf)
 }
 
 
-/* the context, authenticated on first use where the module is on */
+/*
+ * the evaluation of the token under the configuration the request runs
+ * with now: where the module is on, the token of this location's source
+ * (made on first use, in any phase); where it is off, the one the last
+ * decision was about
+ */
 
-static ngx_http_authz_ctx_t *
-ngx_http_authz_variable_ctx(ngx_http_request_t *r)
+static ngx_http_authz_eval_t *
+ngx_http_authz_variable_eval(ngx_http_request_t *r)
 {
     ngx_http_authz_ctx_t       *ctx;
     ngx_http_authz_loc_conf_t  *alcf;
 
-    ctx = ngx_http_authz_get_ctx(r);
-
-    if (ctx != NULL && ctx->state != NGX_HTTP_AUTHZ_TOKEN_NONE) {
-        return ctx;
-    }
-
     alcf = ngx_http_get_module_loc_conf(r->main, ngx_http_authz_module);
 
-    if (alcf->mode == NGX_HTTP_AUTHZ_OFF) {
-        return ctx;
+    if (alcf->mode != NGX_HTTP_AUTHZ_OFF) {
+        return ngx_http_authz_evaluate(r->main, alcf);
     }
 
-    return ngx_http_authz_authenticate(r->main);
+    ctx = ngx_http_authz_get_ctx(r);
+
+    return (ctx != NULL) ? ctx->decided : NULL;
 }
 
 
@@ -150,12 +151,12 @@ static ngx_int_t
 ngx_http_authz_identity_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_str_t             *s;
-    ngx_http_authz_ctx_t  *ctx;
+    ngx_str_t              *s;
+    ngx_http_authz_eval_t  *eval;
 
-    ctx = ngx_http_authz_variable_ctx(r);
+    eval = ngx_http_authz_variable_eval(r);
 
-    if (ctx == NULL || ctx->state != NGX_HTTP_AUTHZ_TOKEN_VALID) {
+    if (eval == NULL || eval->state != NGX_HTTP_AUTHZ_TOKEN_VALID) {
         v->not_found = 1;
         return NGX_OK;
     }
@@ -163,23 +164,23 @@ ngx_http_authz_identity_variable(ngx_http_request_t *r,
     switch (data) {
 
     case NGX_HTTP_AUTHZ_VAR_SUB:
-        s = (ngx_str_t *) &ctx->id.sub;
+        s = (ngx_str_t *) &eval->id.sub;
         break;
 
     case NGX_HTTP_AUTHZ_VAR_TENANT:
-        s = (ngx_str_t *) &ctx->id.tenant;
+        s = (ngx_str_t *) &eval->id.tenant;
         break;
 
     case NGX_HTTP_AUTHZ_VAR_PERMISSIONS:
-        s = &ctx->permissions;
+        s = &eval->permissions;
         break;
 
     case NGX_HTTP_AUTHZ_VAR_SERVICES:
-        s = &ctx->services;
+        s = &eval->services;
         break;
 
     default: /* NGX_HTTP_AUTHZ_VAR_ROLES */
-        s = &ctx->roles;
+        s = &eval->roles;
         break;
     }
 
@@ -193,16 +194,16 @@ static ngx_int_t
 ngx_http_authz_kid_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_http_authz_ctx_t  *ctx;
+    ngx_http_authz_eval_t  *eval;
 
-    ctx = ngx_http_authz_variable_ctx(r);
+    eval = ngx_http_authz_variable_eval(r);
 
-    if (ctx == NULL || ctx->kid.len == 0) {
+    if (eval == NULL || eval->kid.len == 0) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    ngx_http_authz_set(v, ctx->kid.data, ctx->kid.len);
+    ngx_http_authz_set(v, eval->kid.data, eval->kid.len);
 
     return NGX_OK;
 }
@@ -212,13 +213,13 @@ static ngx_int_t
 ngx_http_authz_exp_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    u_char                *p;
-    ngx_http_authz_ctx_t  *ctx;
+    u_char                 *p;
+    ngx_http_authz_eval_t  *eval;
 
-    ctx = ngx_http_authz_variable_ctx(r);
+    eval = ngx_http_authz_variable_eval(r);
 
-    if (ctx == NULL || ctx->state != NGX_HTTP_AUTHZ_TOKEN_VALID
-        || !ctx->has_exp)
+    if (eval == NULL || eval->state != NGX_HTTP_AUTHZ_TOKEN_VALID
+        || !eval->has_exp)
     {
         v->not_found = 1;
         return NGX_OK;
@@ -232,8 +233,8 @@ ngx_http_authz_exp_variable(ngx_http_request_t *r,
     /* a valid token's exp is in the future: it fits in an int64 */
 
     ngx_http_authz_set(v, p, ngx_sprintf(p, "%L",
-                              ctx->exp > 9e18 ? (int64_t) 9e18
-                                              : (int64_t) ctx->exp) - p);
+                              eval->exp > 9e18 ? (int64_t) 9e18
+                                               : (int64_t) eval->exp) - p);
 
     return NGX_OK;
 }
@@ -243,15 +244,15 @@ static ngx_int_t
 ngx_http_authz_claim_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    u_char                *name;
-    size_t                 len;
-    json_t                *value;
-    ngx_http_authz_ctx_t  *ctx;
+    u_char                 *name;
+    size_t                  len;
+    json_t                 *value;
+    ngx_http_authz_eval_t  *eval;
 
-    ctx = ngx_http_authz_variable_ctx(r);
+    eval = ngx_http_authz_variable_eval(r);
 
-    if (ctx == NULL || ctx->state != NGX_HTTP_AUTHZ_TOKEN_VALID
-        || ctx->payload == NULL)
+    if (eval == NULL || eval->state != NGX_HTTP_AUTHZ_TOKEN_VALID
+        || eval->payload == NULL)
     {
         v->not_found = 1;
         return NGX_OK;
@@ -260,7 +261,7 @@ ngx_http_authz_claim_variable(ngx_http_request_t *r,
     name = (u_char *) data;
     len = ngx_strlen(name);
 
-    value = json_object_getn(ctx->payload, (const char *) name, len);
+    value = json_object_getn(eval->payload, (const char *) name, len);
 
     return ngx_http_authz_json_value(r, v, value);
 }
@@ -274,16 +275,16 @@ ngx_http_authz_prefix_variable(ngx_http_request_t *r,
 {
     ngx_str_t *name = (ngx_str_t *) data;
 
-    u_char                *p;
-    size_t                 len, klen;
-    json_t                *value, *e;
-    const char            *key;
-    ngx_http_authz_ctx_t  *ctx;
+    u_char                 *p;
+    size_t                  len, klen;
+    json_t                 *value, *e;
+    const char             *key;
+    ngx_http_authz_eval_t  *eval;
 
-    ctx = ngx_http_authz_variable_ctx(r);
+    eval = ngx_http_authz_variable_eval(r);
 
-    if (ctx == NULL || ctx->state != NGX_HTTP_AUTHZ_TOKEN_VALID
-        || ctx->payload == NULL)
+    if (eval == NULL || eval->state != NGX_HTTP_AUTHZ_TOKEN_VALID
+        || eval->payload == NULL)
     {
         v->not_found = 1;
         return NGX_OK;
@@ -292,7 +293,7 @@ ngx_http_authz_prefix_variable(ngx_http_request_t *r,
     p = name->data + ngx_http_authz_claim_prefix.len;
     len = name->len - ngx_http_authz_claim_prefix.len;
 
-    value = json_object_getn(ctx->payload, (const char *) p, len);
+    value = json_object_getn(eval->payload, (const char *) p, len);
 
     if (value == NULL) {
 
@@ -301,7 +302,7 @@ ngx_http_authz_prefix_variable(ngx_http_request_t *r,
          * is the only claim of that name in any case
          */
 
-        json_object_keylen_foreach(ctx->payload, key, klen, e) {
+        json_object_keylen_foreach(eval->payload, key, klen, e) {
             if (klen == len && ngx_strncasecmp((u_char *) key, p, len) == 0) {
                 if (value != NULL) {
                     v->not_found = 1;
@@ -338,8 +339,16 @@ ngx_http_authz_json_value(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     }
 
     if (json_is_string(value)) {
-        p = (u_char *) json_string_value(value);
         len = json_string_length(value);
+
+        /* a copy: nothing handed to nginx points into a json_t */
+
+        p = ngx_pnalloc(r->pool, len + 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(p, json_string_value(value), len);
 
     } else if (json_is_array(value)) {
         len = 0;
@@ -478,6 +487,7 @@ static ngx_int_t
 ngx_http_authz_cache_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    ngx_uint_t             cache;
     ngx_http_authz_ctx_t  *ctx;
 
     static ngx_str_t  states[] = {
@@ -488,12 +498,10 @@ ngx_http_authz_cache_variable(ngx_http_request_t *r,
 
     ctx = ngx_http_authz_get_ctx(r);
 
-    if (ctx == NULL || ctx->cache > 2) {
-        ngx_http_authz_set(v, states[0].data, states[0].len);
-        return NGX_OK;
-    }
+    cache = (ctx != NULL && ctx->decided != NULL) ? ctx->decided->cache
+                                                  : NGX_HTTP_AUTHZ_CACHE_OFF;
 
-    ngx_http_authz_set(v, states[ctx->cache].data, states[ctx->cache].len);
+    ngx_http_authz_set(v, states[cache].data, states[cache].len);
 
     return NGX_OK;
 }

@@ -8,7 +8,7 @@
 # runs each one for SECONDS on build/fuzz/corpus-TARGET, a scratch copy of
 # t/fuzz/corpus/TARGET: what the fuzzer finds stays out of the repository
 # (copy an input worth keeping into t/fuzz/corpus/TARGET by hand).
-# TARGET is token, rules or key; all three by default, one after the
+# TARGET is token, rules, key or http; all four by default, one after the
 # other (start one run.sh per target to use several cores).
 #
 # Prints one line per target with the executions and the coverage
@@ -20,7 +20,7 @@
 set -u
 
 usage() {
-    echo "usage: sh t/fuzz/run.sh SECONDS [token|rules|key ...]" >&2
+    echo "usage: sh t/fuzz/run.sh SECONDS [token|rules|key|http ...]" >&2
     exit 2
 }
 
@@ -31,7 +31,7 @@ esac
 seconds=$1
 shift
 
-targets=${*:-token rules key}
+targets=${*:-token rules key http}
 
 cd "$(dirname "$0")/../.." || exit 2
 
@@ -47,7 +47,7 @@ mkdir -p $out || exit 2
 for t in $targets; do
 
     case $t in
-    token | rules | key) ;;
+    token | rules | key | http) ;;
     *) usage ;;
     esac
 

@@ -1,0 +1,420 @@
+/*
+ * Copyright (C) ngx_http_authz_module authors
+ *
+ * Authentication: the token of a location's token source, verified
+ * with the location's keys and claim settings into one evaluation.
+ * Reading a variable before the access phase, the access phase itself
+ * and every internal redirect ask for the evaluation of the token
+ * bytes they see under the configuration they run with; an evaluation
+ * is made once per (configuration, bytes) and never changed.
+ */
+
+
+#include "ngx_http_authz_module.h"
+
+
+static ngx_uint_t ngx_http_authz_token(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
+    ngx_str_t *token);
+static ngx_int_t ngx_http_authz_verify(ngx_http_request_t *r,
+    ngx_http_authz_ctx_t *ctx, ngx_http_authz_eval_t *eval);
+static ngx_int_t ngx_http_authz_identity(ngx_http_request_t *r,
+    ngx_http_authz_eval_t *eval);
+static ngx_int_t ngx_http_authz_copy(ngx_http_request_t *r, ngx_str_t *dst,
+    const unsigned char *src, size_t len);
+static ngx_int_t ngx_http_authz_join(ngx_http_request_t *r, ngx_str_t *out,
+    authz_str_t *a, size_t n);
+static void *ngx_http_authz_alloc(void *data, size_t size);
+static void ngx_http_authz_eval_cleanup(void *data);
+
+
+/* NULL on an internal failure (allocation) */
+
+ngx_http_authz_eval_t *
+ngx_http_authz_evaluate(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf)
+{
+    ngx_str_t               token;
+    ngx_uint_t              state;
+    ngx_http_authz_ctx_t   *ctx;
+    ngx_http_authz_eval_t  *eval;
+
+    ctx = ngx_http_authz_create_ctx(r);
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    state = ngx_http_authz_token(r, alcf, ctx, &token);
+
+    if (state == NGX_HTTP_AUTHZ_TOKEN_ERROR) {
+        return NULL;
+    }
+
+    eval = ngx_http_authz_find_eval(ctx, alcf, state, &token);
+    if (eval != NULL) {
+        return eval;
+    }
+
+    eval = ngx_pcalloc(r->main->pool, sizeof(ngx_http_authz_eval_t));
+    if (eval == NULL) {
+        return NULL;
+    }
+
+    eval->conf = alcf;
+    eval->state = state;
+
+    if (state == NGX_HTTP_AUTHZ_TOKEN_INVALID) {
+        eval->err = AUTHZ_ERR_MALFORMED;
+        eval->detail = "malformed authorization header";
+    }
+
+    if (ngx_http_authz_copy(r, &eval->token, token.data, token.len)
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    if (state == NGX_HTTP_AUTHZ_TOKEN_NONE
+        && ngx_http_authz_verify(r, ctx, eval) != NGX_OK)
+    {
+        return NULL;
+    }
+
+    /* complete: from now on the evaluation is only read */
+
+    eval->next = ctx->evals;
+    ctx->evals = eval;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "authz evaluation state:%ui err:%d cache:%ui",
+                   eval->state, eval->err, eval->cache);
+
+    return eval;
+}
+
+
+/*
+ * NGX_HTTP_AUTHZ_TOKEN_NONE: a token to verify; _MISSING: no token;
+ * _INVALID: more than one token, or an Authorization header that is
+ * not "Bearer <token>"; _ERROR: internal failure
+ */
+
+static ngx_uint_t
+ngx_http_authz_token(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
+    ngx_http_authz_ctx_t *ctx, ngx_str_t *token)
+{
+    ngx_str_t        *value;
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    ngx_str_null(token);
+
+    if (alcf->token != NULL) {
+        if (ngx_http_complex_value(r, alcf->token, token) != NGX_OK) {
+            return NGX_HTTP_AUTHZ_TOKEN_ERROR;
+        }
+
+        return (token->len == 0) ? NGX_HTTP_AUTHZ_TOKEN_MISSING
+                                 : NGX_HTTP_AUTHZ_TOKEN_NONE;
+    }
+
+    if (ctx->auth_removed) {
+
+        /* "authz_forward_token off" removed what the client sent */
+
+        n = ctx->nauthorization;
+        value = &ctx->authorization;
+
+    } else {
+        n = 0;
+        value = NULL;
+        part = &r->headers_in.headers.part;
+        h = part->elts;
+
+        for (i = 0; /* void */; i++) {
+
+            if (i >= part->nelts) {
+                if (part->next == NULL) {
+                    break;
+                }
+
+                part = part->next;
+                h = part->elts;
+                i = 0;
+            }
+
+            if (h[i].key.len == sizeof("Authorization") - 1
+                && ngx_strncasecmp(h[i].key.data, (u_char *) "Authorization",
+                                   sizeof("Authorization") - 1) == 0)
+            {
+                value = &h[i].value;
+                n++;
+            }
+        }
+    }
+
+    if (n == 0) {
+        return NGX_HTTP_AUTHZ_TOKEN_MISSING;
+    }
+
+    if (n > 1
+        || authz_bearer_parse(value->data, value->len,
+                              (const unsigned char **) &token->data,
+                              &token->len)
+           != 0)
+    {
+        ngx_str_null(token);
+        return NGX_HTTP_AUTHZ_TOKEN_INVALID;
+    }
+
+    return NGX_HTTP_AUTHZ_TOKEN_NONE;
+}
+
+
+/* the core's checks, cheapest first, the signature last */
+
+static ngx_int_t
+ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
+    ngx_http_authz_eval_t *eval)
+{
+    u_char                      *scratch;
+    u_char                       hash[32], cached[32];
+    authz_err_e                  err;
+    authz_token_t                tok;
+    ngx_pool_cleanup_t          *cln;
+    const unsigned char         *trusted;
+    ngx_http_authz_loc_conf_t   *alcf;
+    ngx_http_authz_main_conf_t  *amcf;
+
+    alcf = eval->conf;
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_authz_module);
+
+    cln = ngx_pool_cleanup_add(r->main->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    scratch = ngx_pnalloc(r->pool, eval->token.len + 1);
+    if (scratch == NULL) {
+        return NGX_ERROR;
+    }
+
+    err = authz_token_decode(&tok, eval->token.data, eval->token.len,
+                             scratch, &alcf->verify);
+
+    if (err == AUTHZ_OK) {
+        err = authz_token_check_claims(&tok, &alcf->verify, ngx_time());
+    }
+
+    eval->cache = NGX_HTTP_AUTHZ_CACHE_OFF;
+    trusted = NULL;
+
+    if (err == AUTHZ_OK) {
+        trusted = ngx_http_authz_verified_before(ctx, &eval->token,
+                                                 &eval->cache);
+    }
+
+    if (err == AUTHZ_OK && trusted == NULL && amcf->cache != NULL) {
+        eval->cache = NGX_HTTP_AUTHZ_CACHE_MISS;
+
+        if (ngx_http_authz_cache_lookup(r, &eval->token, hash, cached)
+            == NGX_OK)
+        {
+            trusted = cached;
+        }
+    }
+
+    if (err == AUTHZ_OK) {
+        err = authz_token_verify(&tok, &alcf->verify, trusted);
+    }
+
+    /* the payload is the evaluation's until the request ends */
+
+    cln->handler = ngx_http_authz_eval_cleanup;
+    cln->data = eval;
+    eval->payload = tok.payload;
+    tok.payload = NULL;
+
+    if (err == AUTHZ_OK) {
+        ngx_memcpy(eval->fingerprint, tok.key->fingerprint, 32);
+        eval->verified = 1;
+
+        if (eval->cache == NGX_HTTP_AUTHZ_CACHE_MISS) {
+            if (trusted == cached
+                && ngx_memcmp(cached, tok.key->fingerprint, 32) == 0)
+            {
+                eval->cache = NGX_HTTP_AUTHZ_CACHE_HIT;
+
+            } else {
+                /* exp may be any JSON number: 1e300 must not overflow */
+
+                ngx_http_authz_cache_store(r, hash, tok.key->fingerprint,
+                    (!tok.has_exp || tok.exp >= (double) NGX_MAX_TIME_T_VALUE)
+                    ? NGX_MAX_TIME_T_VALUE : (time_t) tok.exp);
+            }
+        }
+    }
+
+    if (tok.has_kid
+        && ngx_http_authz_copy(r, &eval->kid, (u_char *) tok.kid,
+                               tok.kid_len)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (tok.alg_name != NULL) {
+        eval->alg.data = (u_char *) tok.alg_name;
+        eval->alg.len = ngx_strlen(tok.alg_name);
+    }
+
+    eval->has_exp = tok.has_exp;
+    eval->exp = tok.exp;
+
+    if (err == AUTHZ_OK) {
+        err = authz_identity_get(&eval->id, eval->payload, &alcf->claims,
+                                 ngx_http_authz_alloc, r->pool, &tok.detail);
+    }
+
+    eval->err = err;
+    eval->detail = tok.detail;
+
+    if (err == AUTHZ_ERR_INTERNAL) {
+        eval->state = NGX_HTTP_AUTHZ_TOKEN_ERROR;
+        return NGX_OK;
+    }
+
+    if (err != AUTHZ_OK) {
+        eval->state = NGX_HTTP_AUTHZ_TOKEN_INVALID;
+        return NGX_OK;
+    }
+
+    if (ngx_http_authz_identity(r, eval) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    eval->state = NGX_HTTP_AUTHZ_TOKEN_VALID;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_authz_eval_cleanup(void *data)
+{
+    ngx_http_authz_eval_t  *eval = data;
+
+    if (eval->payload != NULL) {
+        json_decref(eval->payload);
+        eval->payload = NULL;
+    }
+}
+
+
+/* what nginx is handed (headers, variables) is a copy in r->pool */
+
+static ngx_int_t
+ngx_http_authz_identity(ngx_http_request_t *r, ngx_http_authz_eval_t *eval)
+{
+    ngx_str_t          s;
+    authz_identity_t  *id;
+
+    id = &eval->id;
+
+    if (ngx_http_authz_copy(r, &s, id->sub.data, id->sub.len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    id->sub.data = s.data;
+
+    if (ngx_http_authz_copy(r, &s, id->tenant.data, id->tenant.len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    id->tenant.data = s.data;
+
+    if (ngx_http_authz_join(r, &eval->permissions, id->perms, id->nperms)
+        != NGX_OK
+        || ngx_http_authz_join(r, &eval->services, id->services,
+                               id->nservices)
+           != NGX_OK
+        || ngx_http_authz_join(r, &eval->roles, id->roles, id->nroles)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_authz_copy(ngx_http_request_t *r, ngx_str_t *dst,
+    const unsigned char *src, size_t len)
+{
+    ngx_str_null(dst);
+
+    if (len == 0) {
+        dst->data = (u_char *) "";
+        return NGX_OK;
+    }
+
+    dst->data = ngx_pnalloc(r->pool, len);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dst->data, src, len);
+    dst->len = len;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_authz_join(ngx_http_request_t *r, ngx_str_t *out, authz_str_t *a,
+    size_t n)
+{
+    u_char  *p;
+    size_t   i, len;
+
+    ngx_str_set(out, "");
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (i = 0; i < n; i++) {
+        len += a[i].len + 1;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+
+    for (i = 0; i < n; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        p = ngx_cpymem(p, a[i].data, a[i].len);
+    }
+
+    out->len = p - out->data;
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_authz_alloc(void *data, size_t size)
+{
+    return ngx_palloc(data, size);
+}
