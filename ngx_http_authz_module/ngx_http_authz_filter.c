@@ -85,12 +85,15 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
              * 404 when it is the final answer
              */
 
-            ctx->deny_status = NGX_HTTP_NOT_FOUND;
-
             clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
-            return (clcf->satisfy == NGX_HTTP_SATISFY_ANY)
-                   ? NGX_HTTP_FORBIDDEN : NGX_HTTP_NOT_FOUND;
+            if (clcf->satisfy != NGX_HTTP_SATISFY_ANY) {
+                return NGX_HTTP_NOT_FOUND;
+            }
+
+            ctx->deny_status = NGX_HTTP_NOT_FOUND;
+
+            return NGX_HTTP_FORBIDDEN;
         }
 
         if (req != NULL

@@ -41,6 +41,11 @@ ngx_http_authz_access_handler(ngx_http_request_t *r)
     if (alcf->mode == NGX_HTTP_AUTHZ_OFF) {
         ctx = ngx_http_authz_get_ctx(r);
 
+        if (ctx != NULL) {
+            /* a denial of another location is not this one's answer */
+            ctx->deny_status = 0;
+        }
+
         if (ngx_http_authz_headers(r, alcf, ctx) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }

@@ -16,6 +16,8 @@ use strict;
 
 use Test::More;
 
+use POSIX ();
+
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use AuthzTest qw(:all);
@@ -158,6 +160,22 @@ http {
         location = /404.html {
         }
 
+        # a 404 denial, then a location whose own "deny" answers 403
+
+        location /s404/ {
+            authz on;
+            authz_deny_status 404;
+            authz_require blog:posts.admin;
+            error_page 404 = @s403;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location @s403 {
+            satisfy any;
+            deny all;
+            proxy_pass http://%%ECHO%%;
+        }
+
         # chained error pages
 
         location /ce/ {
@@ -259,7 +277,7 @@ $t->write_file('404.html', "<p>operator 404</p>\n");
 my $raw_port = $t->port(8083);
 my $raw_pid = raw_upstream($raw_port);
 
-$t->run->plan(44);
+$t->run->plan(45);
 
 ###############################################################################
 
@@ -359,6 +377,9 @@ is($r->{status}, 401, 'satisfy any, 404: no token is 401');
 $r = $t->get('/sn-page/x', token => $bob);
 is($r->{status} . ' ' . $r->{body}, "404 <p>operator 404</p>\n",
     'satisfy any, 404: error_page 404');
+
+$r = $t->get('/s404/x', token => $bob);
+is($r->{status}, 403, 'deny 404, then another location denies: its 403');
 
 # chained error pages
 
@@ -462,8 +483,12 @@ like($out, qr/"authz" requires "authz_key_file" in .*nginx_t\.conf:8$/m,
 
 ###############################################################################
 
-kill 'TERM', $raw_pid;
-waitpid $raw_pid, 0;
+END {
+    if ($raw_pid) {
+        kill 'TERM', $raw_pid;
+        waitpid $raw_pid, 0;
+    }
+}
 
 # the identity headers of an echo response, "|"-joined
 
@@ -490,7 +515,11 @@ sub raw_upstream {
         return $pid;
     }
 
-    $SIG{TERM} = sub { exit 0 };
+    # the child leaves without the END blocks of the test and harness
+    $SIG{TERM} = sub { POSIX::_exit(0) };
+
+    # never outlive the test, whatever happens to it
+    alarm 120;
 
     while (my $c = $listen->accept) {
         my $head = '';
@@ -504,7 +533,7 @@ sub raw_upstream {
         close $c;
     }
 
-    exit 0;
+    POSIX::_exit(0);
 }
 
 ###############################################################################
