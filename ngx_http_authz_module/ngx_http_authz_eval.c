@@ -102,10 +102,8 @@ static ngx_uint_t
 ngx_http_authz_token(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
     ngx_http_authz_ctx_t *ctx, ngx_str_t *token)
 {
-    ngx_str_t        *value;
-    ngx_uint_t        i, n;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    ngx_str_t   *value;
+    ngx_uint_t   n;
 
     ngx_str_null(token);
 
@@ -126,31 +124,11 @@ ngx_http_authz_token(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
         value = &ctx->authorization;
 
     } else {
-        n = 0;
-        value = NULL;
-        part = &r->headers_in.headers.part;
-        h = part->elts;
 
-        for (i = 0; /* void */; i++) {
+        /* nginx itself answers 400 to a second Authorization header */
 
-            if (i >= part->nelts) {
-                if (part->next == NULL) {
-                    break;
-                }
-
-                part = part->next;
-                h = part->elts;
-                i = 0;
-            }
-
-            if (h[i].key.len == sizeof("Authorization") - 1
-                && ngx_strncasecmp(h[i].key.data, (u_char *) "Authorization",
-                                   sizeof("Authorization") - 1) == 0)
-            {
-                value = &h[i].value;
-                n++;
-            }
-        }
+        n = (r->headers_in.authorization != NULL);
+        value = n ? &r->headers_in.authorization->value : NULL;
     }
 
     if (n == 0) {
