@@ -433,51 +433,11 @@ unlike($r->{body}, qr/mal/i, 'cgi names: stripped where authz is off');
 
 # a server-level "if" never reaches the access phase: no key needed there
 
-my ($rc, $out) = $t->nginx_t(<<'EOF');
-%%TEST_GLOBALS%%
-events {
-}
-http {
-    %%TEST_GLOBALS_HTTP%%
-    server {
-        listen 127.0.0.1:%%PORT_8090%%;
-        authz on;
-        if ($request_method = TRACE) {
-            set $x 1;
-        }
-        location / {
-            authz_key_file %%KEYDIR%%/k1.pub kid=k1;
-            if ($x) {
-                set $y 1;
-            }
-            empty_gif;
-        }
-    }
-}
-EOF
+my ($rc, $out) = $t->nginx_t(if_conf(
+    'authz_key_file %%KEYDIR%%/k1.pub kid=k1;'));
 is($rc, 0, 'server-level if: nginx -t passes') or diag($out);
 
-($rc, $out) = $t->nginx_t(<<'EOF');
-%%TEST_GLOBALS%%
-events {
-}
-http {
-    %%TEST_GLOBALS_HTTP%%
-    server {
-        listen 127.0.0.1:%%PORT_8090%%;
-        authz on;
-        if ($request_method = TRACE) {
-            set $x 1;
-        }
-        location / {
-            if ($x) {
-                set $y 1;
-            }
-            empty_gif;
-        }
-    }
-}
-EOF
+($rc, $out) = $t->nginx_t(if_conf(''));
 like($out, qr/"authz" requires "authz_key_file" in .*nginx_t\.conf:8$/m,
     'server-level if: a location without a key still fails');
 
@@ -488,6 +448,35 @@ END {
         kill 'TERM', $raw_pid;
         waitpid $raw_pid, 0;
     }
+}
+
+# a server with "authz on" and an "if" block, a location with the key line
+
+sub if_conf {
+    my ($key) = @_;
+
+    return <<"EOF";
+%%TEST_GLOBALS%%
+events {
+}
+http {
+    %%TEST_GLOBALS_HTTP%%
+    server {
+        listen 127.0.0.1:%%PORT_8090%%;
+        authz on;
+        if (\$request_method = TRACE) {
+            set \$x 1;
+        }
+        location / {
+            $key
+            if (\$x) {
+                set \$y 1;
+            }
+            empty_gif;
+        }
+    }
+}
+EOF
 }
 
 # the identity headers of an echo response, "|"-joined
