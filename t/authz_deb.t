@@ -79,6 +79,9 @@ if (my @have = grep { !removed($_) } @PKGS) {
         . " and purges the packages; run apt-get purge @PKGS first");
 }
 
+# "nginx -t" on Debian's configuration leaves an empty /run/nginx.pid
+
+my $pidfile = -e '/run/nginx.pid' ? 1 : 0;
 my $installed;
 
 $SIG{INT} = $SIG{TERM} = sub { die "killed\n" };
@@ -86,6 +89,8 @@ $SIG{INT} = $SIG{TERM} = sub { die "killed\n" };
 END {
     local $?;
     run(@APT, 'purge', @PKGS) if $installed;
+    unlink '/run/nginx.pid'
+        if defined $pidfile && !$pidfile && -z '/run/nginx.pid';
 }
 
 $t->plan(44);
