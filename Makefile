@@ -4,6 +4,7 @@
 # make test     install missing Debian packages, build, run every test
 # make demo     build, start nginx with an example gateway, run scenarios
 # make run      the demo gateway in the foreground
+# make deb      the Debian packages libnginx-mod-http-authz and authz-mint
 
 SHELL      := /bin/bash
 NGINX_SRC  ?= /usr/share/nginx/src
@@ -17,7 +18,7 @@ MINT       := $(BUILD)/authz-mint
 PROVE_JOBS ?= 2
 
 .PHONY: all deps module mint test unit demo run bench clean test-asan \
-        test-valgrind fuzz
+        test-valgrind fuzz deb
 
 all: module mint
 
@@ -28,7 +29,7 @@ module: $(MODULE)
 
 mint: $(MINT)
 
-$(OBJS)/Makefile: config
+$(OBJS)/Makefile: config debian/changelog
 	rm -rf $(BUILD)/nginx-src $(OBJS)
 	mkdir -p $(BUILD)
 	cp -r $(NGINX_SRC) $(BUILD)/nginx-src
@@ -79,7 +80,7 @@ ASAN_FLAGS := -fsanitize=address,undefined,float-cast-overflow \
               -fno-omit-frame-pointer \
               -fno-sanitize-recover=undefined
 
-$(ASAN_OBJS)/Makefile: config
+$(ASAN_OBJS)/Makefile: config debian/changelog
 	rm -rf $(BUILD)/nginx-src-asan $(ASAN_OBJS)
 	mkdir -p $(BUILD)
 	cp -r $(NGINX_SRC) $(BUILD)/nginx-src-asan
@@ -107,3 +108,19 @@ fuzz:
 	sh t/fuzz/run.sh $(FUZZ_SECONDS)
 
 FUZZ_SECONDS ?= 60
+
+
+# the .debs, with dpkg-buildpackage and nginx-dev's dh-sequence-nginx, from
+# a copy of the tree in build/deb-src: the packages land in build/
+
+DEB_PKGS := build-essential dpkg-dev debhelper
+
+deb:
+	AUTHZ_EXTRA_PKGS="$(DEB_PKGS)" sh tools/deps.sh
+	rm -rf $(BUILD)/deb-src $(BUILD)/*.deb $(BUILD)/*.buildinfo \
+	    $(BUILD)/*.changes
+	mkdir -p $(BUILD)/deb-src
+	tar -c --exclude=./build --exclude=./.git --exclude=./keys/dev . \
+	    | tar -x -C $(BUILD)/deb-src
+	cd $(BUILD)/deb-src && dpkg-buildpackage -us -uc -b
+	@ls -1 $(BUILD)/*.deb

@@ -12,6 +12,7 @@
 
 static ngx_int_t ngx_http_authz_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_authz_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_authz_init_module(ngx_cycle_t *cycle);
 static void *ngx_http_authz_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_authz_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -286,7 +287,7 @@ ngx_module_t  ngx_http_authz_module = {
     ngx_http_authz_commands,               /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_authz_init_module,            /* init module */
     NULL,                                  /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -356,6 +357,20 @@ ngx_http_authz_init(ngx_conf_t *cf)
     }
 
     return ngx_http_authz_filter_init(cf);
+}
+
+
+static ngx_int_t
+ngx_http_authz_init_module(ngx_cycle_t *cycle)
+{
+    /* once per start and reload, in the error log; not for "nginx -t" */
+
+    if (!ngx_test_config) {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "authz module " NGX_HTTP_AUTHZ_VERSION);
+    }
+
+    return NGX_OK;
 }
 
 

@@ -16,6 +16,7 @@
 #include "authz_jwt.h"
 #include "authz_claims.h"
 #include "authz_http.h"
+#include "ngx_http_authz_version.h"
 
 
 #define NGX_HTTP_AUTHZ_OFF         0
