@@ -1,8 +1,8 @@
 /*
  * Copyright (C) ngx_http_authz_module authors
  *
- * nginx-free core: permission matching and route patterns.
- * Includes only libc.
+ * nginx-free core: permission matching (authz_rules.c), route
+ * patterns and the rule table (authz_pattern.c).  Includes only libc.
  */
 
 
