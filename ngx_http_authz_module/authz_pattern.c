@@ -200,6 +200,12 @@ authz_rules_find_steps(const authz_rule_t *rules, size_t n, unsigned method,
     ptrdiff_t     found;
     authz_path_t  path;
 
+    /* a rule for GET also covers HEAD, as "limit_except GET" does */
+
+    if (method & AUTHZ_METHOD_HEAD) {
+        method |= AUTHZ_METHOD_GET;
+    }
+
     found = -1;
     path.uri = NULL;
     path.steps = 0;

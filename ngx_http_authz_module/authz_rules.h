@@ -191,8 +191,9 @@ int authz_pattern_match(const authz_pattern_t *pat, const unsigned char *uri,
 
 /*
  * index of the first rule whose methods contain method and whose
- * pattern matches uri (bindings as "*"), or -1.  The uri is split
- * into segments once for the whole table.
+ * pattern matches uri (bindings as "*"), or -1; a rule for GET also
+ * covers HEAD, as "limit_except GET" does.  The uri is split into
+ * segments once for the whole table.
  */
 ptrdiff_t authz_rules_find(const authz_rule_t *rules, size_t n,
     unsigned method, const unsigned char *uri, size_t len);

@@ -4,8 +4,9 @@
 
 # Tests for authz_rule matching: exact and wildcard grants, "a|b"
 # alternatives, several requirements, first match, public routes,
-# authz_rules_default, methods, patterns, inheritance, authz_require
-# (also inside limit_except), scope levels and role expansion.
+# authz_rules_default, methods (a GET rule covers HEAD), patterns,
+# inheritance, authz_require (also inside limit_except), scope levels
+# and role expansion.
 
 ###############################################################################
 
@@ -100,6 +101,13 @@ http {
             proxy_pass http://%%ECHO%%;
         }
 
+        location /head/ {
+            authz_rule GET  /head/get   h:read;
+            authz_rule HEAD /head/only  h:read;
+            authz_rule POST /head/post  h:write;
+            proxy_pass http://%%ECHO%%;
+        }
+
         location /pat/ {
             authz_rule GET /pat/posts/**    p:globstar;
             authz_rule GET /pat/one/*       p:star;
@@ -162,7 +170,7 @@ http {
 
 EOF
 
-$t->run->plan(116);
+$t->run->plan(125);
 
 ###############################################################################
 
@@ -270,7 +278,7 @@ is($t->get('/allow/b')->{status}, 401, 'default allow still needs a token');
 # methods
 
 is(v('GET', '/m/get', $none), '200', 'get');
-is(v('HEAD', '/m/get', $none), '403', 'head not implied by get');
+is(v('HEAD', '/m/get', $none), '200', 'head implied by get');
 is(v('POST', '/m/get', $none), '403 forbidden', 'post on a get rule');
 is(v('POST', '/m/post', $none), '200', 'post');
 is(v('GET', '/m/post', $none), '403 forbidden', 'get on a post rule');
@@ -292,6 +300,22 @@ is(v('GET', '/m2/x', $none), '403 insufficient_scope m:x.read',
     'get matched where propfind did not');
 is(parse_echo($t->req('PROPFIND', '/m/any', token => $none))->{method},
     'PROPFIND', 'propfind reaches upstream');
+
+# HEAD: a GET rule covers it, as "limit_except GET" does; nothing else
+# does ("403 scope" is the rule's answer, a bare "403" the default's)
+
+is(v('GET', '/head/only', $none), '403 forbidden', 'get not implied by head');
+is(v('GET', '/head/only', tok('h:read')), '403 forbidden',
+    'get not implied by head, permission held');
+is(v('HEAD', '/head/post', tok('h:write')), '403', 'head not by post');
+is(v('HEAD', '/head/get', $none), '403 h:read', 'head takes the get rule');
+is($t->req('HEAD', '/head/get', token => $none)->{headers}
+    {'www-authenticate'}, 'Bearer realm="api", '
+    . 'error="insufficient_scope", scope="h:read"', 'head get rule challenge');
+is(v('HEAD', '/head/get', tok('h:read')), '200', 'head get rule granted');
+is(v('GET', '/head/get', tok('h:read')), '200', 'get rule granted');
+is(v('HEAD', '/head/only', tok('h:read')), '200', 'head rule granted');
+is(v('HEAD', '/head/only', $none), '403 h:read', 'head rule checked');
 
 # patterns: a token without permissions tells which rule matched
 

@@ -1195,7 +1195,10 @@ test_rules_find(void)
 
     ok(FIND(8, AUTHZ_METHOD_GET, "/api/blog/posts/1") == 0, "GET post");
     ok(FIND(8, AUTHZ_METHOD_HEAD, "/api/blog/posts") == 0, "HEAD posts");
-
+    ok(FIND(8, AUTHZ_METHOD_HEAD, "/api/blog/users/u9/drafts") == 5,
+       "HEAD on a GET rule");
+    ok(FIND(8, AUTHZ_METHOD_POST, "/api/blog/users/u9/drafts") == 7,
+       "POST on a GET rule: catch-all");
     ok(FIND(8, AUTHZ_METHOD_POST, "/api/blog/posts") == 1, "POST posts");
     ok(FIND(8, AUTHZ_METHOD_POST, "/api/blog/posts/1") == 7,
        "POST post: catch-all");
@@ -1230,6 +1233,20 @@ test_rules_find(void)
        "first of two matching rules");
     ok(FIND(2, AUTHZ_METHOD_GET, "/api/blog/posts/1") == 1,
        "second when the first's methods differ");
+
+    /* GET covers HEAD, not the other way round */
+
+    rules[0].methods = AUTHZ_METHOD_POST;
+    rules[1].methods = AUTHZ_METHOD_HEAD;
+    ok(FIND(2, AUTHZ_METHOD_GET, "/api/blog/posts/1") == -1,
+       "GET does not take a HEAD rule");
+    ok(FIND(2, AUTHZ_METHOD_HEAD, "/api/blog/posts/1") == 1,
+       "HEAD takes a HEAD rule");
+    ok(FIND(1, AUTHZ_METHOD_HEAD, "/api/blog/posts/1") == -1,
+       "HEAD does not take a POST rule");
+    rules[0].methods = AUTHZ_METHOD_GET;
+    ok(FIND(2, AUTHZ_METHOD_HEAD, "/api/blog/posts/1") == 0,
+       "HEAD takes a GET rule first");
 
 #undef FIND
 
