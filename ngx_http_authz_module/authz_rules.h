@@ -125,6 +125,10 @@ typedef struct {
     authz_req_t          *reqs;
     size_t                nreqs;
     int                   public;   /* "public": no requirement */
+
+    /* where the rule was written, for configuration messages */
+    authz_str_t           file;
+    size_t                line;
 } authz_rule_t;
 
 

@@ -32,6 +32,10 @@ static char *ngx_http_authz_str_list(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_authz_deny_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
+/* ngx_http_authz_rule_conf.c; belongs in ngx_http_authz_module.h */
+void ngx_http_authz_rules_check(ngx_conf_t *cf,
+    ngx_http_authz_loc_conf_t *prev, ngx_http_authz_loc_conf_t *conf);
+
 
 static ngx_conf_enum_t  ngx_http_authz_modes[] = {
     { ngx_string("off"), NGX_HTTP_AUTHZ_OFF },
@@ -441,6 +445,9 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->roles_claim, prev->roles_claim, "roles");
     ngx_conf_merge_ptr_value(conf->scope_levels, prev->scope_levels, NULL);
     ngx_conf_merge_ptr_value(conf->require, prev->require, NULL);
+
+    ngx_http_authz_rules_check(cf, prev, conf);
+
     ngx_conf_merge_ptr_value(conf->rules, prev->rules, NULL);
     ngx_conf_merge_uint_value(conf->rules_default, prev->rules_default,
                               NGX_HTTP_AUTHZ_DENY);

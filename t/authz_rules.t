@@ -6,7 +6,8 @@
 # alternatives, several requirements, first match, public routes,
 # authz_rules_default, methods (a GET rule covers HEAD), patterns,
 # inheritance, authz_require (also inside limit_except), scope levels
-# and role expansion.
+# and role expansion; the "nginx -t" warning for "authz_rules_default
+# allow" beside rules that name some methods only.
 
 ###############################################################################
 
@@ -170,7 +171,7 @@ http {
 
 EOF
 
-$t->run->plan(125);
+$t->run->plan(141);
 
 ###############################################################################
 
@@ -410,6 +411,62 @@ is(v('GET', '/lvl/team', tok('orders:read:boss')),
 is(v('GET', '/nolvl/team', $org), '403 insufficient_scope orders:read:team',
     'no levels configured');
 
+# "authz_rules_default allow" beside a rule for some methods: other
+# methods on the rule's paths pass without any permission; "nginx -t"
+# warns once, naming the rule's pattern, file and line, and succeeds
+
+no_warning('default deny', location => ['authz_rule GET /a x:y;']);
+no_warning('rules for every method', location => [
+    'authz_rules_default allow;', 'authz_rule * /a x:y;']);
+no_warning('public rules only', location => [
+    'authz_rules_default allow;', 'authz_rule GET /a public;']);
+no_warning('covered by a * rule of the same pattern', location => [
+    'authz_rules_default allow;', 'authz_rule GET /a/* x:y;',
+    'authz_rule * /a/* x:z;']);
+no_warning('covered by a * rule of a prefix', location => [
+    'authz_rules_default allow;', 'authz_rule GET /a/b/* x:y;',
+    'authz_rule * /a/** x:z;']);
+no_warning('covered by * /**', location => [
+    'authz_rule GET "/t/{tenant}/x" x:y;', 'authz_rules_default allow;',
+    'authz_rule * /** public;']);
+no_warning('default allow without rules', server => [
+    'authz_rules_default allow;']);
+
+warns('rule then default', location => [
+    'authz_rule GET /a x:y;  #!', 'authz_rules_default allow;'],
+    pattern => '/a', where => ' in location "/"');
+warns('default then rule', location => [
+    'authz_rules_default allow;', 'authz_rule * /b x:y;',
+    'authz_rule GET POST /a/* x:y;  #!'],
+    pattern => '/a/*', where => ' in location "/"');
+warns('every named method', location => [
+    'authz_rules_default allow;', 'authz_rule GET HEAD POST PUT PATCH '
+    . 'DELETE OPTIONS TRACE CONNECT /a x:y;  #!'],
+    pattern => '/a', where => ' in location "/"');
+warns('a * rule of another prefix', location => [
+    'authz_rules_default allow;', 'authz_rule GET /a/b x:y;  #!',
+    'authz_rule * /b/** x:y;'],
+    pattern => '/a/b', where => ' in location "/"');
+warns('a * rule of a longer prefix', location => [
+    'authz_rules_default allow;', 'authz_rule GET /a/b x:y;  #!',
+    'authz_rule * /a/b/c/** x:y;'],
+    pattern => '/a/b', where => ' in location "/"');
+warns('default from the server', server => ['authz_rules_default allow;'],
+    location => ['authz_rule GET "/t/{tenant}/**" x:y;  #!'],
+    pattern => '/t/{tenant}/**', where => ' in location "/"');
+warns('rules from the server', server => ['authz_rule GET /s x:y;  #!'],
+    other => ['authz_rules_default allow;'],
+    pattern => '/s', where => ' in location "/other/"');
+warns('both from the server, once', server => [
+    'authz_rules_default allow;', 'authz_rule DELETE /s x:y;  #!'],
+    pattern => '/s', where => '');
+
+# the running nginx warned for /allow/ and /m2/ when it started
+
+like($t->error_log(nodebug => 1), qr/\[warn\].*"authz_rules_default\ allow"
+    \ in\ location\ "\/m2\/".*\ the\ rule\ for\ "\/m2\/x"\ names\ only/x,
+    'running nginx warned');
+
 # roles, tokens from authz-mint
 
 my $editor = cli('--role', 'role_editor');
@@ -444,6 +501,80 @@ sub cli {
     return mint_cli('--key', keydir() . '/k1.key', '--kid', 'k1',
         '--iss', 'https://issuer.test', '--aud', 'api.test',
         '--sub', 'alice', '--tenant', 'acme', @_);
+}
+
+# a configuration with snippets (lists of lines) for the server level,
+# location / and location /other/; a line marked "#!" is the one a
+# warning should name
+sub conf {
+    my (%s) = @_;
+
+    my $conf = <<'EOF';
+%%TEST_GLOBALS%%
+events {
+}
+http {
+    %%TEST_GLOBALS_HTTP%%
+    server {
+        listen 127.0.0.1:%%PORT_8082%%;
+        authz on;
+        authz_key_file %%KEYDIR%%/k1.pub kid=k1;
+        %%SERVER%%
+        location / {
+            %%LOCATION%%
+            proxy_pass http://%%ECHO%%;
+        }
+        location /other/ {
+            %%OTHER%%
+            proxy_pass http://%%ECHO%%;
+        }
+    }
+}
+EOF
+
+    for my $k (qw(server location other)) {
+        my $v = join "\n            ", @{ $s{$k} // [] };
+        $conf =~ s/%%\U$k\E%%/$v/;
+    }
+
+    return $conf;
+}
+
+# "nginx -t": (passed, output, its "authz_rules_default allow" warnings)
+sub default_warnings {
+    my ($conf) = @_;
+
+    my ($rc, $out) = $t->nginx_t($conf);
+    my @w = grep { /\[warn\].*"authz_rules_default allow"/ } split /\n/, $out;
+
+    return ($rc == 0 && $out =~ /test is successful/, $out, @w);
+}
+
+sub no_warning {
+    my ($name, %s) = @_;
+
+    my ($good, $out, @w) = default_warnings(conf(%s));
+    ok($good && !@w, "no warning: $name") or diag($out);
+}
+
+sub warns {
+    my ($name, %s) = @_;
+
+    my $conf = conf(%s);
+    my @lines = split /\n/, $conf;
+    my ($line) = grep { $lines[$_ - 1] =~ /#!/ } 1 .. @lines;
+    my $file = $t->testdir . '/nginx_t.conf';
+    my $where = $s{where} // '';
+
+    my ($good, $out, @w) = default_warnings($conf);
+
+    ok($good && @w == 1 && $w[0] =~ /\[warn\]\ \d+\#\d+:
+        \ "authz_rules_default\ allow"\Q$where\E\ lets\ requests\ pass
+        \ without\ any\ permission\ when\ no\ rule\ names\ their\ method:
+        \ the\ rule\ for\ "\Q$s{pattern}\E"\ names\ only\ some\ methods,
+        \ other\ methods\ on\ its\ paths\ pass\ .*
+        \ in\ \Q$file\E:$line$/x,
+        "warning: $name") or diag("expected line $line:\n$out");
 }
 
 # "200", or "403 <error> <scope alternatives>" as far as present
