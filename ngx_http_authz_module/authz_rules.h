@@ -1,8 +1,8 @@
 /*
  * Copyright (C) ngx_http_authz_module authors
  *
- * nginx-free core: permission matching and route patterns.
- * Includes only libc.
+ * nginx-free core: permission matching (authz_rules.c), route
+ * patterns and the rule table (authz_pattern.c).  Includes only libc.
  */
 
 
@@ -53,14 +53,42 @@ typedef enum {
 typedef struct {
     authz_seg_type_e      type;
     authz_str_t           literal;  /* AUTHZ_SEG_LITERAL only */
+
+    /* a literal between the first and the last "**" (see below) */
+    uint32_t              hash;
+    uint64_t              same;     /* its middle bits, on its first copy */
 } authz_seg_t;
 
+
+#define AUTHZ_PATTERN_SLOTS  64
+
+
+/*
+ * A compiled pattern is split at its first and last "**": "head"
+ * segments before the first are anchored at the start of a uri, "tail"
+ * segments after the last at its end, and the "middle" segments in
+ * between (blocks separated by more "**") are searched for in what is
+ * left, one bit per middle segment in the masks (bit 0: segs[head + 1]).
+ * A pattern without "**" has head == nsegs.  Everything below "prefix"
+ * is set by authz_pattern_compile() for the matcher.
+ */
 
 typedef struct {
     authz_seg_t          *segs;
     size_t                nsegs;
     unsigned              binds;    /* AUTHZ_BIND_* present in pattern */
     authz_str_t           prefix;   /* the leading literal segments */
+    authz_str_t           src;      /* the pattern as written */
+
+    size_t                head;     /* segments before the first "**" */
+    size_t                tail;     /* segments after the last "**" */
+    size_t                globs;    /* how many "**" */
+    uint64_t              wild;     /* middle "*", "{tenant}", "{sub}" */
+    uint64_t              tenant;   /* middle "{tenant}" */
+    uint64_t              sub;      /* middle "{sub}" */
+
+    /* 1 + index into segs of each distinct middle literal, by its hash */
+    unsigned char         slots[AUTHZ_PATTERN_SLOTS];
 } authz_pattern_t;
 
 
@@ -97,6 +125,10 @@ typedef struct {
     authz_req_t          *reqs;
     size_t                nreqs;
     int                   public;   /* "public": no requirement */
+
+    /* where the rule was written, for configuration messages */
+    authz_str_t           file;
+    size_t                line;
 } authz_rule_t;
 
 
@@ -141,7 +173,8 @@ int authz_req_parse(authz_req_t *req, const unsigned char *p, size_t len,
 unsigned authz_method_bit(const unsigned char *m, size_t len);
 
 /*
- * route patterns; segs must have room for authz_pattern_count_segs();
+ * route patterns (authz_pattern.c, the matcher's design and cost are in
+ * docs/rules.md); segs must have room for authz_pattern_count_segs();
  * pattern literals point into src, which must outlive the pattern;
  * returns 0 or -1 with *err set to a static reason
  */
@@ -150,20 +183,32 @@ int authz_pattern_compile(authz_pattern_t *pat, const unsigned char *src,
     size_t len, authz_seg_t *segs, const char **err);
 
 /*
- * matches a normalized URI path (starting with "/") in time linear
- * in its length; bind == NULL treats {tenant} and {sub} as "*";
- * otherwise only the bindings in "enforce" (AUTHZ_BIND_*) are checked
- * against bind, the others act as "*"; returns 1 on match
+ * matches a normalized URI path (starting with "/"); bind == NULL
+ * treats {tenant} and {sub} as "*"; otherwise only the bindings in
+ * "enforce" (AUTHZ_BIND_*) are checked against bind, the others act as
+ * "*"; returns 1 on match.  The cost is bounded in docs/rules.md: at
+ * most 128 segments located, plus one step per head and tail segment,
+ * plus (with two "**" or more) one step per uri segment between them.
  */
 int authz_pattern_match(const authz_pattern_t *pat, const unsigned char *uri,
     size_t len, const authz_bind_t *bind, unsigned enforce);
 
 /*
  * index of the first rule whose methods contain method and whose
- * pattern matches uri (bindings as "*"), or -1
+ * pattern matches uri (bindings as "*"), or -1; a rule for GET also
+ * covers HEAD, as "limit_except GET" does.  The uri is split into
+ * segments once for the whole table.
  */
 ptrdiff_t authz_rules_find(const authz_rule_t *rules, size_t n,
     unsigned method, const unsigned char *uri, size_t len);
+
+/*
+ * authz_rules_find() that adds to *steps the segment steps it took:
+ * each uri segment located, each pattern segment compared, each uri
+ * segment a search went through; for tests and benchmarks
+ */
+ptrdiff_t authz_rules_find_steps(const authz_rule_t *rules, size_t n,
+    unsigned method, const unsigned char *uri, size_t len, size_t *steps);
 
 
 #endif /* _AUTHZ_RULES_H_INCLUDED_ */

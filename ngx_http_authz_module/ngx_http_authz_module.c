@@ -479,6 +479,9 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->roles_claim, prev->roles_claim, "roles");
     ngx_conf_merge_ptr_value(conf->scope_levels, prev->scope_levels, NULL);
     ngx_conf_merge_ptr_value(conf->require, prev->require, NULL);
+
+    ngx_http_authz_rules_check(cf, prev, conf);
+
     ngx_conf_merge_ptr_value(conf->rules, prev->rules, NULL);
     ngx_conf_merge_uint_value(conf->rules_default, prev->rules_default,
                               NGX_HTTP_AUTHZ_DENY);

@@ -220,6 +220,8 @@ char *ngx_http_authz_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_authz_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_authz_condition(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+void ngx_http_authz_rules_check(ngx_conf_t *cf,
+    ngx_http_authz_loc_conf_t *prev, ngx_http_authz_loc_conf_t *conf);
 char *ngx_http_authz_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_authz_cache_lookup(ngx_http_request_t *r,

@@ -13,6 +13,8 @@ static char *ngx_http_authz_list(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_array_t **a, size_t size);
 static ngx_int_t ngx_http_authz_req_compile(ngx_conf_t *cf, ngx_str_t *value,
     authz_req_t *req);
+static ngx_uint_t ngx_http_authz_rule_covered(authz_rule_t *rules,
+    ngx_uint_t n, authz_rule_t *rule);
 
 
 char *
@@ -201,6 +203,9 @@ ngx_http_authz_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_memzero(rule, sizeof(authz_rule_t));
 
+    rule->file = *(authz_str_t *) &cf->conf_file->file.name;
+    rule->line = cf->conf_file->line;
+
     value = cf->args->elts;
 
     /* methods, up to the pattern */
@@ -297,6 +302,114 @@ ngx_http_authz_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * called by merge before the rules and authz_rules_default are merged:
+ * with "allow", a request whose method no rule names matches no rule
+ * and passes without any permission, also on the paths of a rule that
+ * names some methods only; warned once, at the level that sets the
+ * rules or the default, unless a "*" rule covers the same paths
+ */
+
+void
+ngx_http_authz_rules_check(ngx_conf_t *cf, ngx_http_authz_loc_conf_t *prev,
+    ngx_http_authz_loc_conf_t *conf)
+{
+    ngx_uint_t                 i, deflt;
+    ngx_array_t               *rules;
+    authz_rule_t              *rule;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (conf->rules == NGX_CONF_UNSET_PTR
+        && conf->rules_default == NGX_CONF_UNSET_UINT)
+    {
+        return;
+    }
+
+    rules = (conf->rules != NGX_CONF_UNSET_PTR) ? conf->rules : prev->rules;
+    deflt = (conf->rules_default != NGX_CONF_UNSET_UINT)
+            ? conf->rules_default : prev->rules_default;
+
+    if (rules == NULL || rules == NGX_CONF_UNSET_PTR
+        || deflt != NGX_HTTP_AUTHZ_ALLOW)
+    {
+        return;
+    }
+
+    rule = rules->elts;
+
+    for (i = 0; i < rules->nelts; i++) {
+
+        /* a public rule grants nothing the default does not */
+
+        if (rule[i].public || rule[i].methods == AUTHZ_METHOD_ANY
+            || ngx_http_authz_rule_covered(rule, rules->nelts, &rule[i]))
+        {
+            continue;
+        }
+
+        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "\"authz_rules_default allow\"%s%V%s lets requests "
+                      "pass without any permission when no rule names "
+                      "their method: the rule for \"%*s\" names only "
+                      "some methods, other methods on its paths pass "
+                      "(add a \"*\" rule for them or use "
+                      "\"authz_rules_default deny\") in %*s:%uz",
+                      clcf->name.len ? " in location \"" : "", &clcf->name,
+                      clcf->name.len ? "\"" : "",
+                      rule[i].pattern.src.len, rule[i].pattern.src.data,
+                      rule[i].file.len, rule[i].file.data, rule[i].line);
+        return;
+    }
+}
+
+
+/*
+ * 1 if a rule for every method matches every uri "rule" matches: one
+ * with the same pattern, or one of literal segments and a final "**"
+ * that begin the literal prefix of "rule"
+ */
+
+static ngx_uint_t
+ngx_http_authz_rule_covered(authz_rule_t *rules, ngx_uint_t n,
+    authz_rule_t *rule)
+{
+    ngx_uint_t        i;
+    authz_str_t      *pf;
+    authz_pattern_t  *pat;
+
+    pf = &rule->pattern.prefix;
+
+    for (i = 0; i < n; i++) {
+        pat = &rules[i].pattern;
+
+        if (rules[i].methods != AUTHZ_METHOD_ANY) {
+            continue;
+        }
+
+        if (pat->src.len == rule->pattern.src.len
+            && ngx_memcmp(pat->src.data, rule->pattern.src.data,
+                          pat->src.len) == 0)
+        {
+            return 1;
+        }
+
+        if (pat->globs == 1 && pat->tail == 0
+            && pat->head == pat->nsegs - 1
+            && pf->len >= pat->prefix.len
+            && ngx_memcmp(pf->data, pat->prefix.data, pat->prefix.len) == 0
+            && (pf->len == pat->prefix.len
+                || pf->data[pat->prefix.len] == '/'))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

@@ -4,8 +4,10 @@
 
 # Tests for authz_rule matching: exact and wildcard grants, "a|b"
 # alternatives, several requirements, first match, public routes,
-# authz_rules_default, methods, patterns, inheritance, authz_require
-# (also inside limit_except), scope levels and role expansion.
+# authz_rules_default, methods (a GET rule covers HEAD), patterns,
+# inheritance, authz_require (also inside limit_except), scope levels
+# and role expansion; the "nginx -t" warning for "authz_rules_default
+# allow" beside rules that name some methods only.
 
 ###############################################################################
 
@@ -100,6 +102,13 @@ http {
             proxy_pass http://%%ECHO%%;
         }
 
+        location /head/ {
+            authz_rule GET  /head/get   h:read;
+            authz_rule HEAD /head/only  h:read;
+            authz_rule POST /head/post  h:write;
+            proxy_pass http://%%ECHO%%;
+        }
+
         location /pat/ {
             authz_rule GET /pat/posts/**    p:globstar;
             authz_rule GET /pat/one/*       p:star;
@@ -162,7 +171,7 @@ http {
 
 EOF
 
-$t->run->plan(116);
+$t->run->plan(141);
 
 ###############################################################################
 
@@ -270,7 +279,7 @@ is($t->get('/allow/b')->{status}, 401, 'default allow still needs a token');
 # methods
 
 is(v('GET', '/m/get', $none), '200', 'get');
-is(v('HEAD', '/m/get', $none), '403', 'head not implied by get');
+is(v('HEAD', '/m/get', $none), '200', 'head implied by get');
 is(v('POST', '/m/get', $none), '403 forbidden', 'post on a get rule');
 is(v('POST', '/m/post', $none), '200', 'post');
 is(v('GET', '/m/post', $none), '403 forbidden', 'get on a post rule');
@@ -292,6 +301,22 @@ is(v('GET', '/m2/x', $none), '403 insufficient_scope m:x.read',
     'get matched where propfind did not');
 is(parse_echo($t->req('PROPFIND', '/m/any', token => $none))->{method},
     'PROPFIND', 'propfind reaches upstream');
+
+# HEAD: a GET rule covers it, as "limit_except GET" does; nothing else
+# does ("403 scope" is the rule's answer, a bare "403" the default's)
+
+is(v('GET', '/head/only', $none), '403 forbidden', 'get not implied by head');
+is(v('GET', '/head/only', tok('h:read')), '403 forbidden',
+    'get not implied by head, permission held');
+is(v('HEAD', '/head/post', tok('h:write')), '403', 'head not by post');
+is(v('HEAD', '/head/get', $none), '403 h:read', 'head takes the get rule');
+is($t->req('HEAD', '/head/get', token => $none)->{headers}
+    {'www-authenticate'}, 'Bearer realm="api", '
+    . 'error="insufficient_scope", scope="h:read"', 'head get rule challenge');
+is(v('HEAD', '/head/get', tok('h:read')), '200', 'head get rule granted');
+is(v('GET', '/head/get', tok('h:read')), '200', 'get rule granted');
+is(v('HEAD', '/head/only', tok('h:read')), '200', 'head rule granted');
+is(v('HEAD', '/head/only', $none), '403 h:read', 'head rule checked');
 
 # patterns: a token without permissions tells which rule matched
 
@@ -386,6 +411,62 @@ is(v('GET', '/lvl/team', tok('orders:read:boss')),
 is(v('GET', '/nolvl/team', $org), '403 insufficient_scope orders:read:team',
     'no levels configured');
 
+# "authz_rules_default allow" beside a rule for some methods: other
+# methods on the rule's paths pass without any permission; "nginx -t"
+# warns once, naming the rule's pattern, file and line, and succeeds
+
+no_warning('default deny', location => ['authz_rule GET /a x:y;']);
+no_warning('rules for every method', location => [
+    'authz_rules_default allow;', 'authz_rule * /a x:y;']);
+no_warning('public rules only', location => [
+    'authz_rules_default allow;', 'authz_rule GET /a public;']);
+no_warning('covered by a * rule of the same pattern', location => [
+    'authz_rules_default allow;', 'authz_rule GET /a/* x:y;',
+    'authz_rule * /a/* x:z;']);
+no_warning('covered by a * rule of a prefix', location => [
+    'authz_rules_default allow;', 'authz_rule GET /a/b/* x:y;',
+    'authz_rule * /a/** x:z;']);
+no_warning('covered by * /**', location => [
+    'authz_rule GET "/t/{tenant}/x" x:y;', 'authz_rules_default allow;',
+    'authz_rule * /** public;']);
+no_warning('default allow without rules', server => [
+    'authz_rules_default allow;']);
+
+warns('rule then default', location => [
+    'authz_rule GET /a x:y;  #!', 'authz_rules_default allow;'],
+    pattern => '/a', where => ' in location "/"');
+warns('default then rule', location => [
+    'authz_rules_default allow;', 'authz_rule * /b x:y;',
+    'authz_rule GET POST /a/* x:y;  #!'],
+    pattern => '/a/*', where => ' in location "/"');
+warns('every named method', location => [
+    'authz_rules_default allow;', 'authz_rule GET HEAD POST PUT PATCH '
+    . 'DELETE OPTIONS TRACE CONNECT /a x:y;  #!'],
+    pattern => '/a', where => ' in location "/"');
+warns('a * rule of another prefix', location => [
+    'authz_rules_default allow;', 'authz_rule GET /a/b x:y;  #!',
+    'authz_rule * /b/** x:y;'],
+    pattern => '/a/b', where => ' in location "/"');
+warns('a * rule of a longer prefix', location => [
+    'authz_rules_default allow;', 'authz_rule GET /a/b x:y;  #!',
+    'authz_rule * /a/b/c/** x:y;'],
+    pattern => '/a/b', where => ' in location "/"');
+warns('default from the server', server => ['authz_rules_default allow;'],
+    location => ['authz_rule GET "/t/{tenant}/**" x:y;  #!'],
+    pattern => '/t/{tenant}/**', where => ' in location "/"');
+warns('rules from the server', server => ['authz_rule GET /s x:y;  #!'],
+    other => ['authz_rules_default allow;'],
+    pattern => '/s', where => ' in location "/other/"');
+warns('both from the server, once', server => [
+    'authz_rules_default allow;', 'authz_rule DELETE /s x:y;  #!'],
+    pattern => '/s', where => '');
+
+# the running nginx warned for /allow/ and /m2/ when it started
+
+like($t->error_log(nodebug => 1), qr/\[warn\].*"authz_rules_default\ allow"
+    \ in\ location\ "\/m2\/".*\ the\ rule\ for\ "\/m2\/x"\ names\ only/x,
+    'running nginx warned');
+
 # roles, tokens from authz-mint
 
 my $editor = cli('--role', 'role_editor');
@@ -420,6 +501,80 @@ sub cli {
     return mint_cli('--key', keydir() . '/k1.key', '--kid', 'k1',
         '--iss', 'https://issuer.test', '--aud', 'api.test',
         '--sub', 'alice', '--tenant', 'acme', @_);
+}
+
+# a configuration with snippets (lists of lines) for the server level,
+# location / and location /other/; a line marked "#!" is the one a
+# warning should name
+sub conf {
+    my (%s) = @_;
+
+    my $conf = <<'EOF';
+%%TEST_GLOBALS%%
+events {
+}
+http {
+    %%TEST_GLOBALS_HTTP%%
+    server {
+        listen 127.0.0.1:%%PORT_8082%%;
+        authz on;
+        authz_key_file %%KEYDIR%%/k1.pub kid=k1;
+        %%SERVER%%
+        location / {
+            %%LOCATION%%
+            proxy_pass http://%%ECHO%%;
+        }
+        location /other/ {
+            %%OTHER%%
+            proxy_pass http://%%ECHO%%;
+        }
+    }
+}
+EOF
+
+    for my $k (qw(server location other)) {
+        my $v = join "\n            ", @{ $s{$k} // [] };
+        $conf =~ s/%%\U$k\E%%/$v/;
+    }
+
+    return $conf;
+}
+
+# "nginx -t": (passed, output, its "authz_rules_default allow" warnings)
+sub default_warnings {
+    my ($conf) = @_;
+
+    my ($rc, $out) = $t->nginx_t($conf);
+    my @w = grep { /\[warn\].*"authz_rules_default allow"/ } split /\n/, $out;
+
+    return ($rc == 0 && $out =~ /test is successful/, $out, @w);
+}
+
+sub no_warning {
+    my ($name, %s) = @_;
+
+    my ($good, $out, @w) = default_warnings(conf(%s));
+    ok($good && !@w, "no warning: $name") or diag($out);
+}
+
+sub warns {
+    my ($name, %s) = @_;
+
+    my $conf = conf(%s);
+    my @lines = split /\n/, $conf;
+    my ($line) = grep { $lines[$_ - 1] =~ /#!/ } 1 .. @lines;
+    my $file = $t->testdir . '/nginx_t.conf';
+    my $where = $s{where} // '';
+
+    my ($good, $out, @w) = default_warnings($conf);
+
+    ok($good && @w == 1 && $w[0] =~ /\[warn\]\ \d+\#\d+:
+        \ "authz_rules_default\ allow"\Q$where\E\ lets\ requests\ pass
+        \ without\ any\ permission\ when\ no\ rule\ names\ their\ method:
+        \ the\ rule\ for\ "\Q$s{pattern}\E"\ names\ only\ some\ methods,
+        \ other\ methods\ on\ its\ paths\ pass\ .*
+        \ in\ \Q$file\E:$line$/x,
+        "warning: $name") or diag("expected line $line:\n$out");
 }
 
 # "200", or "403 <error> <scope alternatives>" as far as present

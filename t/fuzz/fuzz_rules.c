@@ -11,7 +11,10 @@
  * grants by spaces, newlines or NULs.  Every string is an exact-size
  * heap copy without a terminator, so that ASan sees any over-read.
  * Besides memory safety, the relations the header promises are checked
- * (bindings only narrow a match, scope levels only widen a grant, ...).
+ * (bindings only narrow a match, scope levels only widen a grant, ...),
+ * every match is compared with a dynamic program that follows SPEC §4
+ * word for word, and the steps of a match stay within the bound of
+ * docs/rules.md.
  */
 
 
@@ -32,6 +35,9 @@
 
 #define FUZZ_NELTS(a)       (sizeof(a) / sizeof(a[0]))
 
+/* uri segments the reference takes; longer inputs skip the comparison */
+#define FUZZ_REF_SEGS       8192
+
 
 typedef struct {
     authz_req_t          reqs[FUZZ_MAX_REQS];
@@ -49,6 +55,12 @@ static void fuzz_pattern(const unsigned char *src, size_t len,
     const unsigned char *uri, size_t ulen);
 static int fuzz_match(const authz_pattern_t *pat, const unsigned char *uri,
     size_t len);
+static void fuzz_steps(const authz_rule_t *rule, const unsigned char *uri,
+    size_t len, ptrdiff_t found);
+static int fuzz_ref(const authz_pattern_t *pat, const unsigned char *uri,
+    size_t len, const authz_bind_t *bind, unsigned enforce);
+static int fuzz_ref_seg(const authz_seg_t *seg, const unsigned char *p,
+    size_t len, const authz_bind_t *bind, unsigned enforce);
 static void fuzz_reqs(fuzz_input_t *in, const unsigned char *p, size_t len);
 static void fuzz_grants(fuzz_input_t *in);
 static void fuzz_method(const unsigned char *p, size_t len);
@@ -221,15 +233,21 @@ fuzz_pattern(const unsigned char *src, size_t len, const unsigned char *uri,
 
     memset(&rule, 0, sizeof(authz_rule_t));
 
-    rule.methods = AUTHZ_METHOD_GET|AUTHZ_METHOD_HEAD;
+    rule.methods = AUTHZ_METHOD_GET;
     rule.pattern = pat;
     rule.public = 1;
 
+    /* a GET rule covers HEAD too */
+
     if (authz_rules_find(&rule, 1, AUTHZ_METHOD_GET, uri, ulen) != (k ? 0 : -1)
+        || authz_rules_find(&rule, 1, AUTHZ_METHOD_HEAD, uri, ulen)
+           != (k ? 0 : -1)
         || authz_rules_find(&rule, 1, AUTHZ_METHOD_POST, uri, ulen) != -1)
     {
         fuzz_fail("authz_rules_find()");
     }
+
+    fuzz_steps(&rule, uri, ulen, k ? 0 : -1);
 
     rule.methods = AUTHZ_METHOD_ANY;
 
@@ -249,9 +267,28 @@ static int
 fuzz_match(const authz_pattern_t *pat, const unsigned char *uri, size_t len)
 {
     int           any, t, ts, tany;
+    unsigned      e;
     authz_bind_t  empty;
 
     any = authz_pattern_match(pat, uri, len, NULL, 0);
+
+    /* the reference, for every binding that can be enforced */
+
+    for (e = 0; e < 8; e++) {
+        fuzz_bind.tenant_any = (e & 4) != 0;
+
+        if (authz_pattern_match(pat, uri, len, &fuzz_bind, e & 3)
+            != fuzz_ref(pat, uri, len, &fuzz_bind, e & 3))
+        {
+            fuzz_fail("a match differs from the reference");
+        }
+    }
+
+    fuzz_bind.tenant_any = 0;
+
+    if (fuzz_ref(pat, uri, len, NULL, 0) != any) {
+        fuzz_fail("a match without bindings differs from the reference");
+    }
 
     if (authz_pattern_match(pat, uri, len, NULL,
                             AUTHZ_BIND_TENANT|AUTHZ_BIND_SUB) != any
@@ -310,6 +347,147 @@ fuzz_match(const authz_pattern_t *pat, const unsigned char *uri, size_t len)
     }
 
     return any;
+}
+
+
+/*
+ * docs/rules.md: at most 128 steps to locate the ends of the uri, one
+ * per pattern segment, and with two "**" or more one per uri segment
+ */
+
+static void
+fuzz_steps(const authz_rule_t *rule, const unsigned char *uri, size_t len,
+    ptrdiff_t found)
+{
+    size_t  i, n, steps, bound;
+
+    n = 1;
+
+    for (i = 1; i < len; i++) {
+        n += (uri[i] == '/');
+    }
+
+    bound = 128 + rule->pattern.nsegs;
+
+    if (rule->pattern.globs >= 2) {
+        bound += n;
+    }
+
+    steps = 0;
+
+    if (authz_rules_find_steps(rule, 1, AUTHZ_METHOD_GET, uri, len, &steps)
+        != found)
+    {
+        fuzz_fail("authz_rules_find_steps()");
+    }
+
+    if (steps > bound) {
+        fuzz_fail("more steps than the bound");
+    }
+}
+
+
+/*
+ * SPEC §4 as a dynamic program: match[i][j] is whether pattern segments
+ * i.. match uri segments j..; "**" takes none or one more.  A uri of
+ * more segments than the table holds is not compared.
+ */
+
+static int
+fuzz_ref(const authz_pattern_t *pat, const unsigned char *uri, size_t len,
+    const authz_bind_t *bind, unsigned enforce)
+{
+    int                   r;
+    size_t                i, j, n, m, start;
+    static size_t         st[FUZZ_REF_SEGS], ln[FUZZ_REF_SEGS];
+    static unsigned char  match[AUTHZ_MAX_PATTERN_SEGMENTS + 1]
+                               [FUZZ_REF_SEGS + 1];
+
+    if (len == 0 || uri[0] != '/' || pat->nsegs == 0) {
+        return 0;
+    }
+
+    n = 0;
+    start = 1;
+
+    for (i = 1; i <= len; i++) {
+        if (i == len || uri[i] == '/') {
+            if (n == FUZZ_REF_SEGS) {
+                return authz_pattern_match(pat, uri, len, bind, enforce);
+            }
+
+            st[n] = start;
+            ln[n] = i - start;
+            n++;
+            start = i + 1;
+        }
+    }
+
+    m = pat->nsegs;
+
+    for (i = m + 1; i-- > 0; /* void */) {
+        for (j = n + 1; j-- > 0; /* void */) {
+            if (i == m) {
+                r = (j == n);
+
+            } else if (pat->segs[i].type == AUTHZ_SEG_GLOBSTAR) {
+                r = match[i + 1][j] || (j < n && match[i][j + 1]);
+
+            } else {
+                r = j < n
+                    && fuzz_ref_seg(&pat->segs[i], uri + st[j], ln[j], bind,
+                                    enforce)
+                    && match[i + 1][j + 1];
+            }
+
+            match[i][j] = (unsigned char) r;
+        }
+    }
+
+    return match[0][0];
+}
+
+
+static int
+fuzz_ref_seg(const authz_seg_t *seg, const unsigned char *p, size_t len,
+    const authz_bind_t *bind, unsigned enforce)
+{
+    const authz_str_t  *v;
+
+    if (bind == NULL) {
+        enforce = 0;
+    }
+
+    switch (seg->type) {
+
+    case AUTHZ_SEG_LITERAL:
+        return seg->literal.len == len
+               && (len == 0 || memcmp(seg->literal.data, p, len) == 0);
+
+    case AUTHZ_SEG_STAR:
+        return len != 0;
+
+    case AUTHZ_SEG_TENANT:
+        if (len == 0 || !(enforce & AUTHZ_BIND_TENANT) || bind->tenant_any) {
+            return len != 0;
+        }
+
+        v = &bind->tenant;
+        break;
+
+    case AUTHZ_SEG_SUB:
+        if (len == 0 || !(enforce & AUTHZ_BIND_SUB)) {
+            return len != 0;
+        }
+
+        v = &bind->sub;
+        break;
+
+    default:
+        return 0;
+    }
+
+    return v->len == len && memcmp(v->data, p, len) == 0;
 }
 
 
