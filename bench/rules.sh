@@ -20,6 +20,9 @@
 #           the URI for "itemN": the worst shape there is)
 #
 #   short URI: /X/acme/a          8 KB URI: /X/acme + 3,990 x /a
+#   8 KB in 256 segments: /X/acme + 254 x /a{31}  (the most segments a
+#   location with rules takes: a longer path is refused before the
+#   table, 403 "path has too many segments")
 #
 # Usage, from the repository root (the module defaults to the build):
 #
@@ -82,6 +85,7 @@ $rules_mid
 CONF
 
 long=$(perl -e 'print "/a" x 3990')
+wide=$(perl -e 'print "/" . "a" x 31 for 1 .. 254')
 
 valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" \
     /usr/sbin/nginx -p "$dir" -c "$dir/nginx.conf" > "$dir/vg.log" 2>&1 &
@@ -133,6 +137,9 @@ measure tail_short /api/acme/a 403
 measure tail_long "/api/acme$long" 403
 measure mid_short /mid/acme/a 403
 measure mid_long "/mid/acme$long" 403
+measure plain_wide "/plain$wide" 200
+measure tail_wide "/api/acme$wide" 403
+measure mid_wide "/mid/acme$wide" 403
 
 ratio() {
     perl -e 'printf "%.2f", $ARGV[0] / $ARGV[1]' "$1" "$2"
@@ -143,6 +150,10 @@ echo "module: $module, $n requests per scenario"
 echo "tail, 8 KB / tail, short:   $(ratio $ir_tail_long $ir_tail_short)" \
      "(the ratio of issue 9)"
 echo "mid,  8 KB / mid,  short:   $(ratio $ir_mid_long $ir_mid_short)"
+echo "tail, 8 KB in 256 segments / tail, short: $(ratio $ir_tail_wide $ir_tail_short)"
+echo "mid,  8 KB in 256 segments / mid,  short: $(ratio $ir_mid_wide $ir_mid_short)" \
+     "(the worst shape at the segment limit)"
+echo "plain, 8 KB in 256 segments / plain, short: $(ratio $ir_plain_wide $ir_plain_short)"
 echo "plain, 8 KB / plain, short: $(ratio $ir_plain_long $ir_plain_short)" \
      "(nginx alone)"
 echo "tail, 8 KB / plain, 8 KB:   $(ratio $ir_tail_long $ir_plain_long)"

@@ -184,6 +184,29 @@ authz_pattern_match(const authz_pattern_t *pat, const unsigned char *uri,
 }
 
 
+size_t
+authz_path_segments(const unsigned char *uri, size_t len)
+{
+    size_t                n;
+    const unsigned char  *p, *end;
+
+    n = 0;
+    end = uri + len;
+
+    for (p = uri; p < end; p++) {
+        p = memchr(p, '/', end - p);
+
+        if (p == NULL) {
+            break;
+        }
+
+        n++;
+    }
+
+    return n;
+}
+
+
 ptrdiff_t
 authz_rules_find(const authz_rule_t *rules, size_t n, unsigned method,
     const unsigned char *uri, size_t len)

@@ -24,6 +24,7 @@ typedef struct {
 #define AUTHZ_MAX_PERMISSIONS      4096
 #define AUTHZ_MAX_SERVICES         256
 #define AUTHZ_MAX_PATTERN_SEGMENTS 64
+#define AUTHZ_MAX_PATH_SEGMENTS    256     /* where a location has rules */
 #define AUTHZ_MAX_SCOPE_LEVELS     32
 
 
@@ -201,6 +202,14 @@ int authz_pattern_match(const authz_pattern_t *pat, const unsigned char *uri,
  */
 ptrdiff_t authz_rules_find(const authz_rule_t *rules, size_t n,
     unsigned method, const unsigned char *uri, size_t len);
+
+/*
+ * the number of segments of a uri (its "/" bytes): the glue refuses a
+ * path of more than AUTHZ_MAX_PATH_SEGMENTS where a location has rules,
+ * so that a table's work stays within a few times that of a short path
+ * whatever shapes its patterns have (docs/rules.md)
+ */
+size_t authz_path_segments(const unsigned char *uri, size_t len);
 
 /*
  * authz_rules_find() that adds to *steps the segment steps it took:

@@ -193,6 +193,14 @@ ngx_http_authz_anonymous(ngx_http_request_t *r,
 
     if (alcf->rules != NULL) {
         rule = alcf->rules->elts;
+        if (authz_path_segments(r->uri.data, r->uri.len)
+            > AUTHZ_MAX_PATH_SEGMENTS)
+        {
+            return ngx_http_authz_deny(r, alcf, ctx, eval,
+                                       NGX_HTTP_FORBIDDEN, "forbidden",
+                                       "path has too many segments", NULL);
+        }
+
         i = authz_rules_find(rule, alcf->rules->nelts,
                              ngx_http_authz_method(r), r->uri.data,
                              r->uri.len);
@@ -368,6 +376,16 @@ ngx_http_authz_check_rule(ngx_http_request_t *r,
     }
 
     rule = alcf->rules->elts;
+    /* bounds the work of the table (docs/rules.md) */
+
+    if (authz_path_segments(r->uri.data, r->uri.len)
+        > AUTHZ_MAX_PATH_SEGMENTS)
+    {
+        return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
+                                   "forbidden", "path has too many segments",
+                                   NULL);
+    }
+
     i = authz_rules_find(rule, alcf->rules->nelts, ngx_http_authz_method(r),
                          r->uri.data, r->uri.len);
 

@@ -99,7 +99,7 @@ http {
 
 EOF
 
-$t->run->plan(111);
+$t->run->plan(115);
 
 ###############################################################################
 
@@ -229,7 +229,8 @@ is(v($t->get('/api/' . 'a/../' x 5000 . 'admin/x', token => $alice,
 # issue 9: 8 KB paths against 200 rules, anonymous (no rule matches: 403),
 # then matching the last rules: the rule's requirement (anonymous: 401)
 
-my $a8k = '/a' x 3990;
+# 8 KB in 250 segments: within the 256 segments a location with rules takes
+my $a8k = ('/' . 'a' x 31) x 250;
 my $reader = mint(permissions => ['blog:items.read']);
 
 is(v($t->get("/api/acme$a8k", port => 8082)), $none, 'issue 9 path');
@@ -251,6 +252,20 @@ is(v($t->get("/api/acme/x$a8k/item201", token => $reader, port => 8082)),
     'issue 9 path, two globstars, far apart');
 is(v($t->get("/api/acme/x$a8k/item2010", token => $reader, port => 8082)),
     $none, 'issue 9 path, two globstars, no block');
+
+# more than 256 segments: refused before the table is tried, in any
+# location with rules; 256 are taken
+
+my $seg = sub { '/api/acme' . '/a' x ($_[0] - 3) . '/item200' };
+my $r = $t->get($seg->(256), token => $reader, port => 8082);
+is(v($r), '200', 'path of 256 segments');
+$r = $t->get($seg->(257), token => $reader, port => 8082);
+is(v($r) . ' ' . ($r->{body} =~ /"error_description":"([^"]*)"/)[0],
+    '403 forbidden path has too many segments', 'path of 257 segments');
+$r = $t->get($seg->(257), port => 8082);
+is(v($r), '403 forbidden', 'path of 257 segments, anonymous');
+is(v($t->get('/api/acme' . '/a' x 3990, token => $reader, port => 8082)),
+    '403 forbidden', 'issue 9 path of 3992 segments');
 
 ###############################################################################
 
