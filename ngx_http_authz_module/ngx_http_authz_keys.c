@@ -23,7 +23,7 @@ ngx_http_authz_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ssize_t              size;
     ngx_fd_t             fd;
     ngx_str_t           *value, path, kid;
-    ngx_uint_t           i, j;
+    ngx_uint_t           i, j, nokid;
     ngx_file_t           file;
     authz_key_t         *keys;
     ngx_file_info_t      fi;
@@ -160,6 +160,35 @@ ngx_http_authz_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 return NGX_CONF_ERROR;
             }
         }
+    }
+
+    /*
+     * a token is tried against two keys at most (SPEC 10): a third key
+     * without kid could never be reached by a token whose kid no key
+     * has; keys arrays are not merged across levels, so counting the
+     * keys of this level counts those of every location that uses them
+     */
+
+    nokid = 0;
+
+    for (i = 0; i < n; i++) {
+        if (keys[i].kid_len == 0) {
+            nokid++;
+        }
+    }
+
+    if (nokid > AUTHZ_MAX_CANDIDATES) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"authz_key_file\" \"%s\": %ui keys without "
+                           "\"kid\" at one level, at most %d (a token is "
+                           "tried against two keys at most: give every key "
+                           "a kid)", path.data, nokid, AUTHZ_MAX_CANDIDATES);
+
+        for (i = before; i < n; i++) {
+            authz_key_free(&keys[i]);
+        }
+
+        return NGX_CONF_ERROR;
     }
 
     alcf->keys->nelts = n;

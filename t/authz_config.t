@@ -37,7 +37,7 @@ $t->write_file('mixed-jwks.json', qq{{"keys":[$rsa_jwk,$ec_jwk]}\n});
 
 # a JWKS of N copies of k1 under kids a1..aN: at most 64 keys
 
-for my $n (63, 64, 65) {
+for my $n (62, 63, 64, 65) {
     my @keys = map { $rsa_jwk =~ s/"kid":"k1"/"kid":"a$_"/r } 1 .. $n;
     $t->write_file("jwks$n.json", '{"keys":[' . join(',', @keys) . "]}\n");
 }
@@ -48,7 +48,17 @@ $t->write_file('two.pem', $t->read_file(keydir() . '/k1.pub')
 (my $enc_jwk = $rsa_jwk) =~ s/"use":"sig"/"use":"enc"/;
 $t->write_file('enc-jwks.json', qq{{"keys":[$enc_jwk]}\n});
 
-$t->plan(57);
+# keys without kid: a token is tried against two at most (SPEC 10)
+
+$t->write_file('three.pem', $t->read_file('two.pem')
+    . $t->read_file(keydir() . '/k1.pub'));
+(my $nokid_jwk = $rsa_jwk) =~ s/"kid":"k1",?//;
+$t->write_file('nokid3-jwks.json',
+    '{"keys":[' . join(',', ($nokid_jwk) x 3) . "]}\n");
+$t->write_file('nokid2-jwks.json',
+    '{"keys":[' . join(',', ($nokid_jwk) x 2) . "]}\n");
+
+$t->plan(63);
 
 ###############################################################################
 
@@ -110,6 +120,36 @@ fails('duplicate kid in two files',
 fails('duplicate kid in one pem file',
     location => 'authz_key_file %%TESTDIR%%/two.pem kid=k1;',
     qr/duplicate kid "k1"/);
+
+# at most two keys without kid at one level: the line of the key file
+# that brings the third; levels are not concatenated
+
+fails('three keys without kid',
+    location => "authz_key_file %%KEYDIR%%/k1.pub;\n"
+        . "            authz_key_file %%KEYDIR%%/k2.pub;\n"
+        . "            authz_key_file %%KEYDIR%%/k1.crt;  #!",
+    qr/"authz_key_file" ".*\/k1\.crt": 3 keys without "kid" at one level, /
+    . qr/at most 2 \(a token is tried against two keys at most: give every /
+    . qr/key a kid\)/);
+fails('pem file of three keys without kid',
+    location => 'authz_key_file %%TESTDIR%%/three.pem;',
+    qr/"authz_key_file" ".*\/three\.pem": 3 keys without "kid"/);
+fails('jwks of three keys without kid',
+    server => 'authz_key_file %%TESTDIR%%/nokid3-jwks.json;',
+    qr/"authz_key_file" ".*\/nokid3-jwks\.json": 3 keys without "kid"/);
+fails('two keys without kid, then one more',
+    http => "authz_key_file %%TESTDIR%%/nokid2-jwks.json;\n"
+        . "    authz_key_file %%KEYDIR%%/k1.pub kid=k1;\n"
+        . "    authz_key_file %%KEYDIR%%/k2.pub;  #!",
+    qr/"authz_key_file" ".*\/k2\.pub": 3 keys without "kid"/);
+passes('two keys without kid and 62 with',
+    location => "authz_key_file %%TESTDIR%%/nokid2-jwks.json;\n"
+        . "            authz_key_file %%TESTDIR%%/jwks62.json;");
+passes('two keys without kid at each level',
+    http => 'authz_key_file %%TESTDIR%%/two.pem;',
+    server => 'authz_key_file %%TESTDIR%%/nokid2-jwks.json;',
+    location => "authz_key_file %%KEYDIR%%/k1.pub;\n"
+        . "            authz_key_file %%KEYDIR%%/k2.pub;");
 
 # checked when locations are merged: the line is the "authz" line, or
 # at least the location lacking keys (not the end of the http block)
