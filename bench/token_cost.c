@@ -119,7 +119,7 @@ main(int argc, char **argv)
             key = token_cost_read(path, &klen);
 
             if (authz_key_load(key, klen, kid, token_cost_keys, &n,
-                               AUTHZ_MAX_KEYS, err, sizeof(err))
+                               AUTHZ_MAX_KEYS, err, sizeof(err), NULL, NULL)
                 != 0)
             {
                 token_cost_fail(path, err);

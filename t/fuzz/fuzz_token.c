@@ -250,7 +250,7 @@ fuzz_key_gen(const char *kid)
 
     if (authz_key_load((const unsigned char *) pem, (size_t) len, kid,
                        fuzz_keys, &fuzz_nkeys, FUZZ_NELTS(fuzz_keys),
-                       err, sizeof(err))
+                       err, sizeof(err), NULL, NULL)
         != 0)
     {
         fprintf(stderr, "authz_key_load(): %s\n", err);
