@@ -269,9 +269,11 @@ authz_token_decode(authz_token_t *tok, const unsigned char *data, size_t len,
         return AUTHZ_ERR_MALFORMED;
     }
 
+    /* no JOSE header is this long: malformed, as a 257-byte kid is */
+
     if ((size_t) (dot1 - data) > AUTHZ_MAX_HEADER_LEN) {
         tok->detail = "header too large";
-        return AUTHZ_ERR_SIZE;
+        return AUTHZ_ERR_MALFORMED;
     }
 
     n = authz_base64url_decode(scratch, data, dot1 - data);

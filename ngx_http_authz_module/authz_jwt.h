@@ -26,6 +26,9 @@
 
 #define AUTHZ_JSON_MAX_DEPTH    16
 
+/* the ceiling of authz_max_token_size */
+#define AUTHZ_MAX_TOKEN_SIZE    65536
+
 /* keys a token is tried against, whatever the key set (SPEC 10) */
 #define AUTHZ_MAX_CANDIDATES    2
 

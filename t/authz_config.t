@@ -76,7 +76,7 @@ $t->write_file('nokid3-jwks.json',
 $t->write_file('nokid2-jwks.json',
     '{"keys":[' . join(',', ($nokid_jwk) x 2) . "]}\n");
 
-$t->plan(76);
+$t->plan(78);
 
 ###############################################################################
 
@@ -255,15 +255,19 @@ fails('deny status 500',
     qr/invalid value "500", it must be 403 or 404/);
 fails('max token size 1',
     location => 'authz_max_token_size 1;',
-    qr/"authz_max_token_size" directive must be between 16 and 1m/);
+    qr/"authz_max_token_size" directive must be between 16 and 64k/);
 fails('max token size 15',
     location => 'authz_max_token_size 15;',
-    qr/"authz_max_token_size" directive must be between 16 and 1m/);
+    qr/"authz_max_token_size" directive must be between 16 and 64k/);
 passes('max token size 16', location => 'authz_max_token_size 16;');
-passes('max token size 1m', location => 'authz_max_token_size 1m;');
-fails('max token size 1025k',
-    location => 'authz_max_token_size 1025k;',
-    qr/"authz_max_token_size" directive must be between 16 and 1m/);
+passes('max token size 64k', location => 'authz_max_token_size 64k;');
+passes('max token size 65536', location => 'authz_max_token_size 65536;');
+fails('max token size 65537',
+    location => 'authz_max_token_size 65537;',
+    qr/"authz_max_token_size" directive must be between 16 and 64k/);
+fails('max token size 1m',
+    location => 'authz_max_token_size 1m;',
+    qr/"authz_max_token_size" directive must be between 16 and 64k/);
 fails('duplicate algorithms',
     location => "authz_algorithms RS256;\n"
         . "            authz_algorithms PS256;  #!",
