@@ -266,6 +266,7 @@ fuzz_key_gen(const char *kid)
 static void
 fuzz_token(unsigned mode, const unsigned char *data, size_t len)
 {
+    unsigned              nverify;
     authz_err_e           rc, vrc, first, last;
     authz_token_t         tok;
     unsigned char        *scratch;
@@ -373,13 +374,21 @@ fuzz_token(unsigned mode, const unsigned char *data, size_t len)
     }
 
     tok.key = NULL;
+    nverify = tok.nverify;
 
     if (authz_token_verify(&tok, &conf, fuzz_keys[0].fingerprint)
         == AUTHZ_OK)
     {
         vrc = AUTHZ_OK;
 
-        if (tok.key != &fuzz_keys[0]) {
+        /*
+         * key 1 when it is a candidate (no RSA), or else key 2 by RSA
+         * (a kid that no key has: key 2, without kid, is the only one)
+         */
+
+        if (tok.key != &fuzz_keys[0]
+            && (tok.key != &fuzz_keys[1] || tok.nverify == nverify))
+        {
             fuzz_fail("trusted key");
         }
     }
