@@ -8,10 +8,16 @@
 # 60 s of leeway.  Each scenario prints its verdict, its instructions
 # per token and the ratio to (a).
 #
-#   sh bench/token-cost.sh [--time]
+#   sh bench/token-cost.sh [--time | --nginx]
 #
 # --time also runs each scenario natively and prints microseconds per
 # token (noisy on a shared machine; callgrind's counts are the result).
+# --nginx measures the module instead: build/ngx_http_authz_module.so in
+# nginx under callgrind (master_process off), 20 requests per scenario
+# to 127.0.0.1, the instructions of the access handler per request
+# (inclusive: glue, core, and the SHA-256 of the authz_cache lookup),
+# without and with authz_cache (where (a) is then a cache hit); the
+# ratios are to (a) without the cache.
 # AUTHZ_SRC=DIR measures the core sources in DIR instead (e.g. an older
 # commit: git archive REV ngx_http_authz_module | tar -x -C /tmp/old).
 #
@@ -24,12 +30,15 @@ cd "$(dirname "$0")/.."
 
 timed=0
 [ "${1:-}" = --time ] && timed=1
+nginx=0
+[ "${1:-}" = --nginx ] && nginx=1
 
 src=${AUTHZ_SRC:-ngx_http_authz_module}
 dir=$(mktemp -d /tmp/authz-tc-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 
 bin=$dir/token_cost
+mkdir "$dir/tok"
 cc -std=c99 -O -g -Wall -Wextra -Werror -I "$src" bench/token_cost.c \
     "$src"/authz_*.c -ljansson -lcrypto -o "$bin"
 
@@ -53,7 +62,7 @@ perl -It/lib -MAuthzTest=:all -MJSON::PP -e '
 
     sub out {
         my ($name, $t) = @_;
-        open my $f, ">", "$dir/$name" or die "$dir/$name: $!";
+        open my $f, ">", "$dir/tok/$name" or die "$dir/tok/$name: $!";
         print $f $t;
         close $f;
     }
@@ -108,8 +117,110 @@ perl -It/lib -MAuthzTest=:all -MJSON::PP -e '
 
 echo "largest accepted token: $max bytes; core sources: $src"
 
+if [ $nginx = 1 ]; then
+    port=$(perl -MIO::Socket::INET -e '
+        print IO::Socket::INET->new(LocalAddr => "127.0.0.1:0")->sockport')
+
+    # ngx_http_authz_access_handler: inclusive instructions / calls
+
+    handler() {
+        perl -e '
+            my ($f) = @ARGV;
+            open my $fh, "<", $f or die "$f: $!";
+            my (%name, $fn, $cfn, $calls, $ir, $n);
+            while (<$fh>) {
+                if (/^(c?)fn=\((\d+)\)(?: (.*))?$/) {
+                    $name{$2} = $3 if defined $3;
+                    if ($1) { $cfn = $name{$2} } else { $fn = $name{$2} }
+                    next;
+                }
+                if (/^calls=(\d+)/) { $calls = $1; next }
+                if (defined $calls) {
+                    my @c = split;
+                    if (($cfn // "") eq "ngx_http_authz_access_handler") {
+                        $n += $calls;
+                        $ir += $c[1];
+                    }
+                    undef $calls;
+                }
+            }
+            printf "%d %d\n", $n // 0, $ir // 0;
+        ' "$1"
+    }
+
+    # ratios to (a) without the cache: with it, (a) is a cache hit
+
+    base=
+    for cache in "" "authz_cache zone=tc:1m;"; do
+        echo "${cache:-no cache}:"
+        for f in "$dir"/tok/*; do
+            name=$(basename "$f")
+            cat > "$dir/nginx.conf" <<CONF
+load_module $(pwd)/build/ngx_http_authz_module.so;
+master_process off;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log error;
+events {}
+http {
+    access_log off;
+    large_client_header_buffers 4 80k;
+    $cache
+    server {
+        listen 127.0.0.1:$port;
+        authz on;
+        authz_key_file $keys/k1.pub kid=k1;
+        authz_key_file $keys/k2.pub kid=k2;
+        authz_issuer https://issuer.test;
+        authz_audience api.test;
+        authz_leeway 60s;
+        authz_max_token_size $max;
+        location / { empty_gif; }
+    }
+}
+CONF
+            valgrind --tool=callgrind --callgrind-out-file="$dir/$name.ngx" \
+                nginx -p "$dir" -c "$dir/nginx.conf" > "$dir/vg.log" 2>&1 &
+            vg=$!
+
+            # ready when it accepts a connection (no request: not counted)
+
+            for i in $(seq 150); do
+                perl -MIO::Socket::INET -e 'exit !IO::Socket::INET->new(
+                    PeerAddr => "127.0.0.1:$ARGV[0]")' "$port" && break
+                sleep 0.2
+            done
+
+            tok=$(cat "$f")
+            for i in $(seq 20); do
+                st=$(curl -s -o /dev/null -w '%{http_code}' \
+                     -H "Authorization: Bearer $tok" \
+                     "http://127.0.0.1:$port/x")
+            done
+
+            # graceful, then less so: callgrind writes its file at exit
+
+            kill -QUIT $vg
+            for i in $(seq 100); do
+                kill -0 $vg 2>/dev/null || break
+                [ $i = 50 ] && kill -TERM $vg
+                sleep 0.2
+            done
+            wait $vg 2>/dev/null || true
+
+            set -- $(handler "$dir/$name.ngx")
+            ir=$(( $2 / $1 ))
+            [ -z "$base" ] && base=$ir
+            printf '%-20s %9d instructions %7s x (a)   %s\n' "$name" "$ir" \
+                "$(echo "$ir $base" | awk '{printf "%.2f", $1 / $2}')" "$st"
+        done
+    done
+
+    exit 0
+fi
+
 base=
-for f in "$dir"/[a-z]-*; do
+for f in "$dir"/tok/*; do
     name=$(basename "$f")
     size=$(wc -c < "$f")
     reps=20

@@ -32,6 +32,15 @@
 
 #define TOKEN_COST_STR(s)   { sizeof(s) - 1, (const unsigned char *) s }
 
+/* older cores (AUTHZ_SRC) load keys without the skip callback */
+#ifdef AUTHZ_RSA_EXPONENT
+#define TOKEN_COST_KEY_LOAD(b, l, k, keys, n, max, e, el)                   \
+    authz_key_load(b, l, k, keys, n, max, e, el, NULL, NULL)
+#else
+#define TOKEN_COST_KEY_LOAD(b, l, k, keys, n, max, e, el)                   \
+    authz_key_load(b, l, k, keys, n, max, e, el)
+#endif
+
 
 typedef struct {
     unsigned char   *buf;
@@ -118,8 +127,8 @@ main(int argc, char **argv)
 
             key = token_cost_read(path, &klen);
 
-            if (authz_key_load(key, klen, kid, token_cost_keys, &n,
-                               AUTHZ_MAX_KEYS, err, sizeof(err), NULL, NULL)
+            if (TOKEN_COST_KEY_LOAD(key, klen, kid, token_cost_keys, &n,
+                                    AUTHZ_MAX_KEYS, err, sizeof(err))
                 != 0)
             {
                 token_cost_fail(path, err);
