@@ -74,13 +74,19 @@ static const unsigned char  authz_b64url[256] = {
 static const authz_alg_t *authz_alg_find(unsigned alg);
 static authz_err_e authz_token_header(authz_token_t *tok,
     const unsigned char *p, size_t len, const authz_verify_conf_t *conf);
+static authz_err_e authz_token_payload(authz_token_t *tok);
+static authz_err_e authz_token_claims(authz_token_t *tok,
+    const authz_verify_conf_t *conf, time_t now);
 static int authz_json_number(json_t *obj, const char *name, double *value,
     int *present);
 static int authz_json_str_eq(json_t *s, const authz_str_t *v);
-static int authz_key_candidate(const authz_token_t *tok,
-    const authz_key_t *key);
+static size_t authz_token_candidates(const authz_token_t *tok,
+    const authz_verify_conf_t *conf, const authz_key_t **cand);
+static authz_err_e authz_token_signature(authz_token_t *tok,
+    const authz_key_t **cand, size_t n, const authz_key_t **key);
 static authz_err_e authz_rsa_verify(const authz_token_t *tok,
-    const authz_key_t *key);
+    const authz_alg_t *a, const authz_key_t *key, const unsigned char *md,
+    size_t mdlen);
 
 
 ptrdiff_t
@@ -237,11 +243,10 @@ authz_err_e
 authz_token_decode(authz_token_t *tok, const unsigned char *data, size_t len,
     unsigned char *scratch, const authz_verify_conf_t *conf)
 {
-    size_t               i, dot1, dot2;
+    size_t               max;
     ptrdiff_t            n;
-    json_error_t         jerr;
     authz_err_e          rc;
-    const unsigned char *payload;
+    const unsigned char *dot1, *dot2, *end;
 
     memset(tok, 0, sizeof(authz_token_t));
 
@@ -252,32 +257,26 @@ authz_token_decode(authz_token_t *tok, const unsigned char *data, size_t len,
         return AUTHZ_ERR_SIZE;
     }
 
-    dot1 = 0;
-    dot2 = 0;
+    end = data + len;
 
-    for (i = 0; i < len; i++) {
-        if (data[i] != '.') {
-            continue;
-        }
+    dot1 = memchr(data, '.', len);
+    dot2 = (dot1 != NULL) ? memchr(dot1 + 1, '.', end - dot1 - 1) : NULL;
 
-        if (dot1 == 0) {
-            dot1 = i + 1;
-
-        } else if (dot2 == 0) {
-            dot2 = i + 1;
-
-        } else {
-            tok->detail = "token is not a JWS compact serialization";
-            return AUTHZ_ERR_MALFORMED;
-        }
-    }
-
-    if (dot1 < 2 || dot2 <= dot1 + 1 || dot2 >= len) {
+    if (dot1 == NULL || dot2 == NULL || dot1 == data || dot2 == dot1 + 1
+        || dot2 + 1 == end || memchr(dot2 + 1, '.', end - dot2 - 1) != NULL)
+    {
         tok->detail = "token is not a JWS compact serialization";
         return AUTHZ_ERR_MALFORMED;
     }
 
-    n = authz_base64url_decode(scratch, data, dot1 - 1);
+    /* no JOSE header is this long: malformed, as a 257-byte kid is */
+
+    if ((size_t) (dot1 - data) > AUTHZ_MAX_HEADER_LEN) {
+        tok->detail = "header too large";
+        return AUTHZ_ERR_MALFORMED;
+    }
+
+    n = authz_base64url_decode(scratch, data, dot1 - data);
     if (n < 0) {
         tok->detail = "bad base64url in header";
         return AUTHZ_ERR_MALFORMED;
@@ -288,42 +287,68 @@ authz_token_decode(authz_token_t *tok, const unsigned char *data, size_t len,
         return rc;
     }
 
-    /* the header bytes are no longer needed: reuse the scratch space */
+    /*
+     * the header bytes are no longer needed: the signature goes to the
+     * start of the scratch space, the payload after it
+     */
 
-    n = authz_base64url_decode(scratch, data + dot1, dot2 - dot1 - 1);
-    if (n < 0) {
-        tok->detail = "bad base64url in payload";
-        return AUTHZ_ERR_MALFORMED;
-    }
-
-    payload = scratch;
-
-    if (!authz_json_depth_ok(payload, n, AUTHZ_JSON_MAX_DEPTH)) {
-        tok->detail = "payload nests too deep";
-        return AUTHZ_ERR_MALFORMED;
-    }
-
-    tok->payload = json_loadb((const char *) payload, n,
-                              JSON_REJECT_DUPLICATES, &jerr);
-
-    if (tok->payload == NULL || !json_is_object(tok->payload)) {
-        tok->detail = "payload is not a JSON object";
-        return AUTHZ_ERR_MALFORMED;
-    }
-
-    /* the signature goes after the payload bytes, which jansson copied */
-
-    tok->sig = scratch + n;
-
-    n = authz_base64url_decode(scratch + n, data + dot2, len - dot2);
+    n = authz_base64url_decode(scratch, dot2 + 1, end - dot2 - 1);
     if (n < 0) {
         tok->detail = "bad base64url in signature";
         return AUTHZ_ERR_MALFORMED;
     }
 
+    tok->sig = scratch;
     tok->sig_len = n;
     tok->signing_input = data;
-    tok->signing_input_len = dot2 - 1;
+    tok->signing_input_len = dot2 - data;
+
+    tok->payload_b64 = dot1 + 1;
+    tok->payload_b64_len = dot2 - dot1 - 1;
+    tok->payload_buf = scratch + n;
+
+    max = conf->claims_first ? conf->claims_first : AUTHZ_CLAIMS_FIRST_LEN;
+
+    if (tok->payload_b64_len > max) {
+        tok->deferred = 1;
+        return AUTHZ_OK;
+    }
+
+    return authz_token_payload(tok);
+}
+
+
+/* the payload object; scratch has room: see authz_token_decode() */
+
+static authz_err_e
+authz_token_payload(authz_token_t *tok)
+{
+    ptrdiff_t     n;
+    json_error_t  jerr;
+
+    n = authz_base64url_decode(tok->payload_buf, tok->payload_b64,
+                               tok->payload_b64_len);
+    if (n < 0) {
+        tok->detail = "bad base64url in payload";
+        return AUTHZ_ERR_MALFORMED;
+    }
+
+    if (!authz_json_depth_ok(tok->payload_buf, n, AUTHZ_JSON_MAX_DEPTH)) {
+        tok->detail = "payload nests too deep";
+        return AUTHZ_ERR_MALFORMED;
+    }
+
+    tok->payload = json_loadb((const char *) tok->payload_buf, n,
+                              JSON_REJECT_DUPLICATES, &jerr);
+
+    /* tok->payload is an object or NULL: a second verify parses again */
+
+    if (tok->payload == NULL || !json_is_object(tok->payload)) {
+        json_decref(tok->payload);
+        tok->payload = NULL;
+        tok->detail = "payload is not a JSON object";
+        return AUTHZ_ERR_MALFORMED;
+    }
 
     return AUTHZ_OK;
 }
@@ -339,6 +364,7 @@ authz_token_header(authz_token_t *tok, const unsigned char *p, size_t len,
     json_error_t         jerr;
     const char          *s;
     const authz_alg_t   *a;
+    const authz_key_t   *cand[AUTHZ_MAX_CANDIDATES];
 
     if (!authz_json_depth_ok(p, len, AUTHZ_JSON_MAX_DEPTH)) {
         tok->detail = "header nests too deep";
@@ -422,17 +448,12 @@ authz_token_header(authz_token_t *tok, const unsigned char *p, size_t len,
         tok->kid_len = n;
         tok->has_kid = 1;
 
-        /* a kid no configured key carries is refused before any crypto */
+        /*
+         * a kid that no key has, where every key has a kid, is refused
+         * before any crypto
+         */
 
-        for (i = 0; i < conf->nkeys; i++) {
-            if (conf->keys[i].kid_len == n
-                && memcmp(conf->keys[i].kid, s, n) == 0)
-            {
-                break;
-            }
-        }
-
-        if (i == conf->nkeys) {
+        if (authz_token_candidates(tok, conf, cand) == 0) {
             tok->detail = "unknown \"kid\"";
             rc = AUTHZ_ERR_KID;
             goto done;
@@ -492,6 +513,22 @@ authz_json_str_eq(json_t *s, const authz_str_t *v)
 
 authz_err_e
 authz_token_check_claims(authz_token_t *tok, const authz_verify_conf_t *conf,
+    time_t now)
+{
+    /* a deferred payload: authz_token_verify() checks after the signature */
+
+    if (tok->payload == NULL && tok->deferred) {
+        tok->now = now;
+        tok->claims_pending = 1;
+        return AUTHZ_OK;
+    }
+
+    return authz_token_claims(tok, conf, now);
+}
+
+
+static authz_err_e
+authz_token_claims(authz_token_t *tok, const authz_verify_conf_t *conf,
     time_t now)
 {
     int      present;
@@ -586,12 +623,43 @@ aud_found:
 }
 
 
-static int
-authz_key_candidate(const authz_token_t *tok, const authz_key_t *key)
+/*
+ * the keys a token is tried against, in configuration order: the key
+ * of its kid or, when no key has that kid, the keys without kid;
+ * without kid, the first keys; at most AUTHZ_MAX_CANDIDATES
+ */
+
+static size_t
+authz_token_candidates(const authz_token_t *tok,
+    const authz_verify_conf_t *conf, const authz_key_t **cand)
 {
-    return !tok->has_kid
-           || (key->kid_len == tok->kid_len
-               && memcmp(key->kid, tok->kid, tok->kid_len) == 0);
+    size_t              i, n;
+    const authz_key_t  *key;
+
+    n = 0;
+
+    for (i = 0; i < conf->nkeys && n < AUTHZ_MAX_CANDIDATES; i++) {
+        key = &conf->keys[i];
+
+        if (!tok->has_kid
+            || (key->kid_len == tok->kid_len
+                && memcmp(key->kid, tok->kid, tok->kid_len) == 0))
+        {
+            cand[n++] = key;
+        }
+    }
+
+    if (n > 0 || !tok->has_kid) {
+        return n;
+    }
+
+    for (i = 0; i < conf->nkeys && n < AUTHZ_MAX_CANDIDATES; i++) {
+        if (conf->keys[i].kid_len == 0) {
+            cand[n++] = &conf->keys[i];
+        }
+    }
+
+    return n;
 }
 
 
@@ -599,35 +667,93 @@ authz_err_e
 authz_token_verify(authz_token_t *tok, const authz_verify_conf_t *conf,
     const unsigned char *trusted)
 {
-    size_t              i;
+    size_t              i, n;
     authz_err_e         rc;
-    const authz_key_t  *key;
+    const authz_key_t  *key, *cand[AUTHZ_MAX_CANDIDATES];
 
-    /* a key that verified these bytes before is looked for first */
+    n = authz_token_candidates(tok, conf, cand);
+    key = NULL;
 
-    for (i = 0; trusted != NULL && i < conf->nkeys; i++) {
-        key = &conf->keys[i];
+    /* a key that verified these bytes before needs no RSA operation */
 
-        if (authz_key_candidate(tok, key)
-            && memcmp(trusted, key->fingerprint, sizeof(key->fingerprint))
-               == 0)
+    for (i = 0; trusted != NULL && i < n; i++) {
+        if (memcmp(trusted, cand[i]->fingerprint,
+                   sizeof(cand[i]->fingerprint))
+            == 0)
         {
-            tok->key = key;
-            return AUTHZ_OK;
+            key = cand[i];
+            break;
         }
     }
 
-    for (i = 0; i < conf->nkeys; i++) {
-        key = &conf->keys[i];
+    if (key == NULL) {
+        rc = authz_token_signature(tok, cand, n, &key);
+        if (rc != AUTHZ_OK) {
+            return rc;
+        }
+    }
 
-        if (!authz_key_candidate(tok, key)) {
+    /* a deferred payload: parsed only now that its signature verified */
+
+    if (tok->payload == NULL) {
+        rc = authz_token_payload(tok);
+        if (rc != AUTHZ_OK) {
+            return rc;
+        }
+    }
+
+    if (tok->claims_pending) {
+        rc = authz_token_claims(tok, conf, tok->now);
+        if (rc != AUTHZ_OK) {
+            return rc;
+        }
+    }
+
+    tok->key = key;
+
+    return AUTHZ_OK;
+}
+
+
+/* the signing input is hashed once, whatever the number of candidates */
+
+static authz_err_e
+authz_token_signature(authz_token_t *tok, const authz_key_t **cand,
+    size_t n, const authz_key_t **key)
+{
+    size_t              i;
+    authz_err_e         rc;
+    unsigned int        mdlen;
+    const authz_alg_t  *a;
+    unsigned char       md[EVP_MAX_MD_SIZE];
+
+    a = authz_alg_find(tok->alg);
+    mdlen = 0;
+
+    for (i = 0; a != NULL && i < n; i++) {
+
+        /* an RSA signature is exactly as long as the modulus */
+
+        if (tok->sig_len != (size_t) EVP_PKEY_get_size(cand[i]->pkey)) {
             continue;
         }
 
-        rc = authz_rsa_verify(tok, key);
+        if (mdlen == 0
+            && EVP_Digest(tok->signing_input, tok->signing_input_len, md,
+                          &mdlen, a->md(), NULL)
+               != 1)
+        {
+            ERR_clear_error();
+            tok->detail = "signature check failed";
+            return AUTHZ_ERR_INTERNAL;
+        }
+
+        tok->nverify++;
+
+        rc = authz_rsa_verify(tok, a, cand[i], md, mdlen);
 
         if (rc == AUTHZ_OK) {
-            tok->key = key;
+            *key = cand[i];
             return AUTHZ_OK;
         }
 
@@ -644,56 +770,51 @@ authz_token_verify(authz_token_t *tok, const authz_verify_conf_t *conf,
 
 
 static authz_err_e
-authz_rsa_verify(const authz_token_t *tok, const authz_key_t *key)
+authz_rsa_verify(const authz_token_t *tok, const authz_alg_t *a,
+    const authz_key_t *key, const unsigned char *md, size_t mdlen)
 {
-    int                 rv;
-    authz_err_e         rc;
-    EVP_MD_CTX         *md;
-    EVP_PKEY_CTX       *pctx;
-    const authz_alg_t  *a;
+    int            rv;
+    authz_err_e    rc;
+    EVP_PKEY_CTX  *pctx;
 
-    /* an RSA signature is exactly as long as the modulus */
-
-    if (tok->sig_len != (size_t) EVP_PKEY_get_size(key->pkey)) {
-        return AUTHZ_ERR_SIGNATURE;
-    }
-
-    a = authz_alg_find(tok->alg);
-    if (a == NULL) {
-        return AUTHZ_ERR_SIGNATURE;
-    }
-
-    md = EVP_MD_CTX_new();
-    if (md == NULL) {
+    pctx = EVP_PKEY_CTX_new(key->pkey, NULL);
+    if (pctx == NULL) {
+        ERR_clear_error();
         return AUTHZ_ERR_INTERNAL;
     }
 
     rc = AUTHZ_ERR_INTERNAL;
 
-    if (EVP_DigestVerifyInit(md, &pctx, a->md(), NULL, key->pkey) != 1) {
+    /*
+     * the digest is checked inside the padding: the DigestInfo of
+     * PKCS #1 v1.5, or PSS with MGF1 on the same hash and a salt as
+     * long as the hash (RFC 7518 3.5)
+     */
+
+    if (EVP_PKEY_verify_init(pctx) != 1
+        || EVP_PKEY_CTX_set_rsa_padding(pctx, a->pss ? RSA_PKCS1_PSS_PADDING
+                                                     : RSA_PKCS1_PADDING)
+           != 1
+        || EVP_PKEY_CTX_set_signature_md(pctx, a->md()) != 1)
+    {
         goto failed;
     }
 
-    if (a->pss) {
-        /* RFC 7518 3.5: MGF1 with the same hash, salt as long as the hash */
-
-        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1
-            || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
-               != 1
-            || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, a->md()) != 1)
-        {
-            goto failed;
-        }
+    if (a->pss
+        && (EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
+            != 1
+            || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, a->md()) != 1))
+    {
+        goto failed;
     }
 
-    rv = EVP_DigestVerify(md, tok->sig, tok->sig_len, tok->signing_input,
-                          tok->signing_input_len);
+    rv = EVP_PKEY_verify(pctx, tok->sig, tok->sig_len, md, mdlen);
 
     rc = (rv == 1) ? AUTHZ_OK : AUTHZ_ERR_SIGNATURE;
 
 failed:
 
-    EVP_MD_CTX_free(md);
+    EVP_PKEY_CTX_free(pctx);
 
     /* a bad signature leaves errors that the next TLS user would see */
 

@@ -26,6 +26,24 @@
 
 #define AUTHZ_JSON_MAX_DEPTH    16
 
+/* the ceiling of authz_max_token_size */
+#define AUTHZ_MAX_TOKEN_SIZE    65536
+
+/* keys a token is tried against, whatever the key set (SPEC 10) */
+#define AUTHZ_MAX_CANDIDATES    2
+
+/* the encoded JOSE header, parsed before the signature: always small */
+#define AUTHZ_MAX_HEADER_LEN    2048
+
+/*
+ * encoded payloads up to this length are parsed, and their claims
+ * checked, before the signature (an expired token costs no RSA); a
+ * longer payload is parsed only after its signature verified, so that
+ * a forged token costs one hash and at most two RSA operations, never
+ * a JSON parse of its size
+ */
+#define AUTHZ_CLAIMS_FIRST_LEN  4096
+
 
 typedef enum {
     AUTHZ_OK = 0,
@@ -57,6 +75,7 @@ typedef struct {
     size_t               naudiences;
     time_t               leeway;
     int                  require_exp;
+    size_t               claims_first;  /* 0: AUTHZ_CLAIMS_FIRST_LEN */
 } authz_verify_conf_t;
 
 
@@ -78,28 +97,64 @@ typedef struct {
     double               exp;
     const authz_key_t   *key;           /* the key that verified */
 
+    const unsigned char *payload_b64;    /* encoded, in the input */
+    size_t               payload_b64_len;
+    unsigned char       *payload_buf;    /* decoded there, in scratch */
+    time_t               now;            /* of a deferred claims check */
+    unsigned             nverify;        /* RSA operations done */
+    unsigned             deferred:1;     /* parsed after the signature */
+    unsigned             claims_pending:1;
+
     const char          *detail;        /* static text on error */
 } authz_token_t;
 
 
 /*
- * size cap, split, strict base64url, JOSE header (alg allowlist, crit,
- * kid: a kid no configured key has is AUTHZ_ERR_KID), payload object;
- * scratch must have room for len bytes and live as long as tok;
- * on any return tok must be released with authz_token_free()
+ * The calling sequence (the glue's, unchanged by the deferred payload):
+ *
+ *     rc = authz_token_decode(&tok, data, len, scratch, conf);
+ *     if (rc == AUTHZ_OK) rc = authz_token_check_claims(&tok, conf, now);
+ *     ... a cache lookup may give the fingerprint of a trusted key ...
+ *     if (rc == AUTHZ_OK) rc = authz_token_verify(&tok, conf, trusted);
+ *     ... on AUTHZ_OK: tok.key, tok.payload, tok.has_exp, tok.exp ...
+ *     authz_token_free(&tok);
+ *
+ * Only AUTHZ_OK from authz_token_verify() means that the signature and
+ * the claims were both checked.  A token whose encoded payload is
+ * longer than conf->claims_first (tok.deferred) leaves decode with
+ * tok.payload NULL; authz_token_check_claims() then only records now
+ * and returns AUTHZ_OK, and authz_token_verify() parses the payload
+ * after the signature verified and checks the claims against that now.
+ * Between the two calls such a token has no payload and no exp.
+ * decode, verify, check_claims (the claims last) works as well.
+ */
+
+/*
+ * size cap, split, strict base64url, JOSE header (at most
+ * AUTHZ_MAX_HEADER_LEN encoded bytes; alg allowlist, crit, kid: a kid
+ * that selects no key is AUTHZ_ERR_KID), signature, and the payload
+ * object unless it is deferred; scratch must have room for len bytes
+ * and live as long as tok; on any return tok must be released with
+ * authz_token_free()
  */
 authz_err_e authz_token_decode(authz_token_t *tok, const unsigned char *data,
     size_t len, unsigned char *scratch, const authz_verify_conf_t *conf);
 
-/* exp, nbf, iat (with leeway, against now), iss, aud */
+/*
+ * exp, nbf, iat (with leeway, against now), iss, aud; for a deferred
+ * payload only records now for authz_token_verify()
+ */
 authz_err_e authz_token_check_claims(authz_token_t *tok,
     const authz_verify_conf_t *conf, time_t now);
 
 /*
- * the signature, with the key of the token's kid or, without kid, each
- * configured key in order; a candidate key whose fingerprint equals
- * trusted (the key that verified these very bytes before) is accepted
- * without the RSA operation; sets tok->key
+ * the signature, tried with at most AUTHZ_MAX_CANDIDATES keys: a token
+ * with a kid with the key of that kid or, when no key has it, with the
+ * keys without kid; a token without kid with the first keys in order.
+ * A candidate whose fingerprint equals trusted (the key that verified
+ * these very bytes before) is accepted without the RSA operation.
+ * Then a deferred payload is parsed and its claims checked.  Sets
+ * tok->key on AUTHZ_OK; tok->nverify counts the RSA operations.
  */
 authz_err_e authz_token_verify(authz_token_t *tok,
     const authz_verify_conf_t *conf, const unsigned char *trusted);

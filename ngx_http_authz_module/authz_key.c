@@ -27,26 +27,28 @@
 
 
 /*
- * larger keys make OpenSSL refuse the public operation at request time
- * (OPENSSL_RSA_MAX_MODULUS_BITS, OPENSSL_RSA_MAX_PUBEXP_BITS): refuse
- * them here, where the operator sees why
+ * base64url of a JWK "n" or "e": 3072 bytes, a modulus three times
+ * AUTHZ_MAX_RSA_BITS; a longer value is a key over the limit too
  */
-#define AUTHZ_MAX_RSA_BITS      16384
-#define AUTHZ_MAX_RSA_E_BITS    64
-
-/* base64url of a 16384-bit modulus with some leading zero bytes */
 #define AUTHZ_MAX_B64_LEN       4096
 
 #define AUTHZ_PEM_BEGIN         "-----BEGIN "
 
+/* results of the steps of a load */
+#define AUTHZ_KEY_OK            0
+#define AUTHZ_KEY_ERROR         -1
+#define AUTHZ_KEY_UNUSABLE      -2      /* a policy refusal: skipped in a
+                                           JWKS, an error elsewhere */
+
 
 typedef struct {
-    authz_key_t    *keys;       /* the caller's array */
-    size_t          base;       /* *n on entry: new keys go from here */
-    size_t          added;
-    size_t          max;
-    char           *err;
-    size_t          errlen;
+    authz_key_t        *keys;       /* the caller's array */
+    size_t              base;       /* *n on entry: new keys go from here */
+    size_t              added;
+    size_t              max;
+    authz_key_skip_pt   skip;
+    void               *data;
+    char                msg[256];   /* the last error or skip reason */
 } authz_key_load_t;
 
 
@@ -59,10 +61,10 @@ static int authz_key_jwks(authz_key_load_t *ld, const unsigned char *p,
 static int authz_key_jwk(authz_key_load_t *ld, json_t *jwk, size_t index);
 static int authz_key_jwk_usable(authz_key_load_t *ld, json_t *jwk,
     const char *id);
-static EVP_PKEY *authz_key_jwk_rsa(authz_key_load_t *ld, json_t *jwk,
-    const char *id);
-static BIGNUM *authz_key_jwk_bn(authz_key_load_t *ld, json_t *jwk,
-    const char *name, const char *id);
+static int authz_key_jwk_rsa(authz_key_load_t *ld, json_t *jwk,
+    const char *id, EVP_PKEY **pkey);
+static int authz_key_jwk_bn(authz_key_load_t *ld, json_t *jwk,
+    const char *name, const char *id, BIGNUM **bn);
 static int authz_key_add(authz_key_load_t *ld, EVP_PKEY *pkey,
     const char *kid, size_t kid_len, const char *id);
 static int authz_key_check(authz_key_load_t *ld, EVP_PKEY *pkey,
@@ -81,7 +83,8 @@ static void authz_key_error(authz_key_load_t *ld, const char *fmt, ...);
 
 int
 authz_key_load(const unsigned char *buf, size_t len, const char *pem_kid,
-    authz_key_t *keys, size_t *n, size_t max, char *err, size_t errlen)
+    authz_key_t *keys, size_t *n, size_t max, char *err, size_t errlen,
+    authz_key_skip_pt skip, void *data)
 {
     int                   rc;
     size_t                i, kid_len;
@@ -93,8 +96,9 @@ authz_key_load(const unsigned char *buf, size_t len, const char *pem_kid,
     ld.base = *n;
     ld.added = 0;
     ld.max = max;
-    ld.err = err;
-    ld.errlen = errlen;
+    ld.skip = skip;
+    ld.data = data;
+    ld.msg[0] = '\0';
 
     if (err != NULL && errlen > 0) {
         err[0] = '\0';
@@ -107,7 +111,10 @@ authz_key_load(const unsigned char *buf, size_t len, const char *pem_kid,
 
         reason = authz_key_kid_check(pem_kid, kid_len);
         if (reason != NULL) {
-            authz_key_error(&ld, "\"kid\" %s", reason);
+            if (err != NULL && errlen > 0) {
+                snprintf(err, errlen, "\"kid\" %s", reason);
+            }
+
             return -1;
         }
     }
@@ -157,6 +164,12 @@ done:
         for (i = 0; i < ld.added; i++) {
             authz_key_free(&keys[ld.base + i]);
         }
+
+        if (err != NULL && errlen > 0) {
+            snprintf(err, errlen, "%s", ld.msg);
+        }
+
+        rc = -1;
     }
 
     ERR_pop_to_mark();
@@ -438,12 +451,14 @@ failed:
 
 /*
  * index: 1-based position in "keys", 0 for a single JWK;
- * returns 0 when the key is added or skipped (not for signatures)
+ * returns 0 when the key is added or skipped (a key of a set that is
+ * not for signatures or refused by the key policy), -1 on error
  */
 
 static int
 authz_key_jwk(authz_key_load_t *ld, json_t *jwk, size_t index)
 {
+    int           rc;
     size_t        i, kid_len;
     json_t       *v;
     EVP_PKEY     *pkey;
@@ -493,13 +508,14 @@ authz_key_jwk(authz_key_load_t *ld, json_t *jwk, size_t index)
         return -1;
     }
 
-    switch (authz_key_jwk_usable(ld, jwk, id)) {
+    rc = authz_key_jwk_usable(ld, jwk, id);
 
-    case -1:
+    if (rc == AUTHZ_KEY_ERROR) {
         return -1;
+    }
 
-    case 0:
-        return 0;
+    if (rc == AUTHZ_KEY_UNUSABLE) {
+        goto skip;
     }
 
     /* fail closed: another key type here is a configuration mistake */
@@ -535,16 +551,37 @@ authz_key_jwk(authz_key_load_t *ld, json_t *jwk, size_t index)
         }
     }
 
-    pkey = authz_key_jwk_rsa(ld, jwk, id);
-    if (pkey == NULL) {
+    rc = authz_key_jwk_rsa(ld, jwk, id, &pkey);
+
+    if (rc == AUTHZ_KEY_OK) {
+        rc = authz_key_add(ld, pkey, kid, kid_len, id);
+    }
+
+    if (rc == AUTHZ_KEY_OK) {
+        return 0;
+    }
+
+    if (rc == AUTHZ_KEY_ERROR) {
         return -1;
     }
 
-    return authz_key_add(ld, pkey, kid, kid_len, id);
+skip:
+
+    /* a single JWK is the key the operator meant: its refusal is fatal */
+
+    if (index == 0) {
+        return -1;
+    }
+
+    if (ld->skip != NULL) {
+        ld->skip(ld->data, ld->msg);
+    }
+
+    return 0;
 }
 
 
-/* returns 1: a signature key, 0: to be skipped, -1: error */
+/* AUTHZ_KEY_OK: a signature key; AUTHZ_KEY_UNUSABLE: another use */
 
 static int
 authz_key_jwk_usable(authz_key_load_t *ld, json_t *jwk, const char *id)
@@ -558,13 +595,14 @@ authz_key_jwk_usable(authz_key_load_t *ld, json_t *jwk, const char *id)
     if (v != NULL) {
         if (!json_is_string(v)) {
             authz_key_error(ld, "%s\"use\" is not a string", id);
-            return -1;
+            return AUTHZ_KEY_ERROR;
         }
 
         if (json_string_length(v) != 3
             || memcmp(json_string_value(v), "sig", 3) != 0)
         {
-            return 0;
+            authz_key_error(ld, "%s\"use\" is not \"sig\"", id);
+            return AUTHZ_KEY_UNUSABLE;
         }
     }
 
@@ -573,12 +611,12 @@ authz_key_jwk_usable(authz_key_load_t *ld, json_t *jwk, const char *id)
     v = json_object_get(jwk, "key_ops");
 
     if (v == NULL) {
-        return 1;
+        return AUTHZ_KEY_OK;
     }
 
     if (!json_is_array(v)) {
         authz_key_error(ld, "%s\"key_ops\" is not an array", id);
-        return -1;
+        return AUTHZ_KEY_ERROR;
     }
 
     verify = 0;
@@ -586,7 +624,7 @@ authz_key_jwk_usable(authz_key_load_t *ld, json_t *jwk, const char *id)
     json_array_foreach(v, i, op) {
         if (!json_is_string(op)) {
             authz_key_error(ld, "%s\"key_ops\" has a non-string item", id);
-            return -1;
+            return AUTHZ_KEY_ERROR;
         }
 
         if (json_string_length(op) == 6
@@ -596,34 +634,43 @@ authz_key_jwk_usable(authz_key_load_t *ld, json_t *jwk, const char *id)
         }
     }
 
-    return verify;
+    if (!verify) {
+        authz_key_error(ld, "%s\"key_ops\" lacks \"verify\"", id);
+        return AUTHZ_KEY_UNUSABLE;
+    }
+
+    return AUTHZ_KEY_OK;
 }
 
 
-static EVP_PKEY *
-authz_key_jwk_rsa(authz_key_load_t *ld, json_t *jwk, const char *id)
+static int
+authz_key_jwk_rsa(authz_key_load_t *ld, json_t *jwk, const char *id,
+    EVP_PKEY **pkey)
 {
+    int              rc;
     BIGNUM          *bn_n, *bn_e;
-    EVP_PKEY        *pkey;
     OSSL_PARAM      *params;
     EVP_PKEY_CTX    *ctx;
     OSSL_PARAM_BLD  *bld;
 
-    pkey = NULL;
+    *pkey = NULL;
     params = NULL;
     ctx = NULL;
     bld = NULL;
+    bn_n = NULL;
     bn_e = NULL;
 
-    bn_n = authz_key_jwk_bn(ld, jwk, "n", id);
-    if (bn_n == NULL) {
-        return NULL;
+    rc = authz_key_jwk_bn(ld, jwk, "n", id, &bn_n);
+    if (rc != AUTHZ_KEY_OK) {
+        return rc;
     }
 
-    bn_e = authz_key_jwk_bn(ld, jwk, "e", id);
-    if (bn_e == NULL) {
+    rc = authz_key_jwk_bn(ld, jwk, "e", id, &bn_e);
+    if (rc != AUTHZ_KEY_OK) {
         goto failed;
     }
+
+    rc = AUTHZ_KEY_ERROR;
 
     bld = OSSL_PARAM_BLD_new();
     if (bld == NULL) {
@@ -652,13 +699,15 @@ authz_key_jwk_rsa(authz_key_load_t *ld, json_t *jwk, const char *id)
     }
 
     if (EVP_PKEY_fromdata_init(ctx) != 1
-        || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+        || EVP_PKEY_fromdata(ctx, pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
     {
         authz_key_error(ld, "%sbad RSA key (%s)", id,
                         authz_key_ssl_reason());
-        pkey = NULL;
+        *pkey = NULL;
         goto failed;
     }
+
+    rc = AUTHZ_KEY_OK;
 
 failed:
 
@@ -668,17 +717,16 @@ failed:
     BN_free(bn_e);
     BN_free(bn_n);
 
-    return pkey;
+    return rc;
 }
 
 
-static BIGNUM *
+static int
 authz_key_jwk_bn(authz_key_load_t *ld, json_t *jwk, const char *name,
-    const char *id)
+    const char *id, BIGNUM **bn)
 {
     size_t          len;
     json_t         *v;
-    BIGNUM         *bn;
     ptrdiff_t       n;
     unsigned char  *buf;
 
@@ -686,25 +734,28 @@ authz_key_jwk_bn(authz_key_load_t *ld, json_t *jwk, const char *name,
 
     if (v == NULL || !json_is_string(v)) {
         authz_key_error(ld, "%s\"%s\" is missing or not a string", id, name);
-        return NULL;
+        return AUTHZ_KEY_ERROR;
     }
 
     len = json_string_length(v);
 
     if (len == 0) {
         authz_key_error(ld, "%s\"%s\" is empty", id, name);
-        return NULL;
+        return AUTHZ_KEY_ERROR;
     }
 
+    /* a modulus or an exponent this long is over the limits anyway */
+
     if (len > AUTHZ_MAX_B64_LEN) {
-        authz_key_error(ld, "%s\"%s\" is too long", id, name);
-        return NULL;
+        authz_key_error(ld, "%s\"%s\" is too long (more than %d bytes)", id,
+                        name, AUTHZ_MAX_B64_LEN / 4 * 3);
+        return AUTHZ_KEY_UNUSABLE;
     }
 
     buf = malloc(len / 4 * 3 + 3);
     if (buf == NULL) {
         authz_key_error(ld, "out of memory");
-        return NULL;
+        return AUTHZ_KEY_ERROR;
     }
 
     n = authz_key_b64url_decode(buf, (const unsigned char *)
@@ -713,39 +764,46 @@ authz_key_jwk_bn(authz_key_load_t *ld, json_t *jwk, const char *name,
     if (n < 0) {
         free(buf);
         authz_key_error(ld, "%s\"%s\" is not strict base64url", id, name);
-        return NULL;
+        return AUTHZ_KEY_ERROR;
     }
 
-    bn = BN_bin2bn(buf, (int) n, NULL);
+    *bn = BN_bin2bn(buf, (int) n, NULL);
 
     free(buf);
 
-    if (bn == NULL) {
+    if (*bn == NULL) {
         authz_key_error(ld, "out of memory");
-        return NULL;
+        return AUTHZ_KEY_ERROR;
     }
 
-    return bn;
+    return AUTHZ_KEY_OK;
 }
 
 
-/* takes pkey: it is stored in the next slot or freed */
+/*
+ * takes pkey: it is stored in the next slot or freed;
+ * returns AUTHZ_KEY_OK, AUTHZ_KEY_ERROR or AUTHZ_KEY_UNUSABLE
+ */
 
 static int
 authz_key_add(authz_key_load_t *ld, EVP_PKEY *pkey, const char *kid,
     size_t kid_len, const char *id)
 {
+    int           rc;
     authz_key_t  *key;
+
+    /* a key the policy refuses is skipped in a JWKS, even when it is full */
+
+    rc = authz_key_check(ld, pkey, id);
+    if (rc != AUTHZ_KEY_OK) {
+        EVP_PKEY_free(pkey);
+        return rc;
+    }
 
     if (ld->base + ld->added >= ld->max) {
         EVP_PKEY_free(pkey);
         authz_key_error(ld, "too many keys (at most %zu)", ld->max);
-        return -1;
-    }
-
-    if (authz_key_check(ld, pkey, id) != 0) {
-        EVP_PKEY_free(pkey);
-        return -1;
+        return AUTHZ_KEY_ERROR;
     }
 
     key = &ld->keys[ld->base + ld->added];
@@ -756,7 +814,7 @@ authz_key_add(authz_key_load_t *ld, EVP_PKEY *pkey, const char *kid,
         EVP_PKEY_free(pkey);
         authz_key_error(ld, "%scannot encode the public key (%s)", id,
                         authz_key_ssl_reason());
-        return -1;
+        return AUTHZ_KEY_ERROR;
     }
 
     if (kid_len > 0) {
@@ -767,9 +825,11 @@ authz_key_add(authz_key_load_t *ld, EVP_PKEY *pkey, const char *kid,
     key->pkey = pkey;
     ld->added++;
 
-    return 0;
+    return AUTHZ_KEY_OK;
 }
 
+
+/* the key policy: AUTHZ_KEY_OK, or AUTHZ_KEY_UNUSABLE with the reason */
 
 static int
 authz_key_check(authz_key_load_t *ld, EVP_PKEY *pkey, const char *id)
@@ -788,7 +848,7 @@ authz_key_check(authz_key_load_t *ld, EVP_PKEY *pkey, const char *id)
         type = EVP_PKEY_get0_type_name(pkey);
         authz_key_error(ld, "%snot an RSA key (%s)", id,
                         (type != NULL) ? type : "unknown type");
-        return -1;
+        return AUTHZ_KEY_ERROR;
     }
 
     bits = EVP_PKEY_get_bits(pkey);
@@ -796,24 +856,27 @@ authz_key_check(authz_key_load_t *ld, EVP_PKEY *pkey, const char *id)
     if (bits < AUTHZ_MIN_RSA_BITS) {
         authz_key_error(ld, "%sRSA key of %d bits, at least %d required", id,
                         bits, AUTHZ_MIN_RSA_BITS);
-        return -1;
+        return AUTHZ_KEY_UNUSABLE;
     }
 
+    /* the cost of every verification, forged tokens included */
+
     if (bits > AUTHZ_MAX_RSA_BITS) {
-        authz_key_error(ld, "%sRSA key of %d bits, at most %d supported", id,
+        authz_key_error(ld, "%sRSA key of %d bits, at most %d allowed", id,
                         bits, AUTHZ_MAX_RSA_BITS);
-        return -1;
+        return AUTHZ_KEY_UNUSABLE;
     }
 
     bn_n = NULL;
     bn_e = NULL;
-    rc = -1;
+    rc = AUTHZ_KEY_UNUSABLE;
 
     if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &bn_n) != 1
         || EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &bn_e) != 1)
     {
         authz_key_error(ld, "%scannot read the RSA key (%s)", id,
                         authz_key_ssl_reason());
+        rc = AUTHZ_KEY_ERROR;
         goto failed;
     }
 
@@ -824,19 +887,19 @@ authz_key_check(authz_key_load_t *ld, EVP_PKEY *pkey, const char *id)
         goto failed;
     }
 
-    if (!BN_is_odd(bn_e) || BN_is_one(bn_e)) {
-        authz_key_error(ld, "%sRSA public exponent must be odd and "
-                        "greater than 1", id);
+    /*
+     * the exponent every issuer and key generator uses: a verification
+     * then costs what the modulus says, and e = 3 (forged PKCS #1 v1.5
+     * signatures against lax verifiers) never reaches OpenSSL
+     */
+
+    if (!BN_is_word(bn_e, AUTHZ_RSA_EXPONENT)) {
+        authz_key_error(ld, "%sRSA public exponent is not %d", id,
+                        AUTHZ_RSA_EXPONENT);
         goto failed;
     }
 
-    if (BN_num_bits(bn_e) > AUTHZ_MAX_RSA_E_BITS) {
-        authz_key_error(ld, "%sRSA public exponent of more than %d bits",
-                        id, AUTHZ_MAX_RSA_E_BITS);
-        goto failed;
-    }
-
-    rc = 0;
+    rc = AUTHZ_KEY_OK;
 
 failed:
 
@@ -1052,11 +1115,7 @@ authz_key_error(authz_key_load_t *ld, const char *fmt, ...)
 {
     va_list  args;
 
-    if (ld->err == NULL || ld->errlen == 0) {
-        return;
-    }
-
     va_start(args, fmt);
-    vsnprintf(ld->err, ld->errlen, fmt, args);
+    vsnprintf(ld->msg, sizeof(ld->msg), fmt, args);
     va_end(args);
 }

@@ -9,6 +9,13 @@
 #include "ngx_http_authz_module.h"
 
 
+typedef struct {
+    ngx_conf_t                 *cf;
+    u_char                     *path;
+} ngx_http_authz_key_skip_t;
+
+
+static void ngx_http_authz_key_skip(void *data, const char *reason);
 static void ngx_http_authz_key_cleanup(void *data);
 
 
@@ -17,17 +24,18 @@ ngx_http_authz_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_authz_loc_conf_t *alcf = conf;
 
-    char                 err[256];
-    size_t               n, before;
-    u_char              *buf, *p;
-    ssize_t              size;
-    ngx_fd_t             fd;
-    ngx_str_t           *value, path, kid;
-    ngx_uint_t           i, j;
-    ngx_file_t           file;
-    authz_key_t         *keys;
-    ngx_file_info_t      fi;
-    ngx_pool_cleanup_t  *cln;
+    char                       err[256];
+    size_t                     n, before;
+    u_char                    *buf, *p;
+    ssize_t                    size;
+    ngx_fd_t                   fd;
+    ngx_str_t                 *value, path, kid;
+    ngx_uint_t                 i, j, nokid;
+    ngx_file_t                 file;
+    authz_key_t               *keys;
+    ngx_file_info_t            fi;
+    ngx_pool_cleanup_t        *cln;
+    ngx_http_authz_key_skip_t  skip;
 
     value = cf->args->elts;
 
@@ -132,8 +140,12 @@ ngx_http_authz_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     /* the array was created with room for every key allowed */
 
+    skip.cf = cf;
+    skip.path = path.data;
+
     if (authz_key_load(buf, size, kid.len ? (char *) kid.data : NULL,
-                       keys, &n, AUTHZ_MAX_KEYS, err, sizeof(err))
+                       keys, &n, AUTHZ_MAX_KEYS, err, sizeof(err),
+                       ngx_http_authz_key_skip, &skip)
         != 0)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -162,6 +174,35 @@ ngx_http_authz_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
+    /*
+     * a token is tried against two keys at most (SPEC 10): a third key
+     * without kid could never be reached by a token whose kid no key
+     * has; keys arrays are not merged across levels, so counting the
+     * keys of this level counts those of every location that uses them
+     */
+
+    nokid = 0;
+
+    for (i = 0; i < n; i++) {
+        if (keys[i].kid_len == 0) {
+            nokid++;
+        }
+    }
+
+    if (nokid > AUTHZ_MAX_CANDIDATES) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"authz_key_file\" \"%s\": %ui keys without "
+                           "\"kid\" at one level, at most %d (a token is "
+                           "tried against two keys at most: give every key "
+                           "a kid)", path.data, nokid, AUTHZ_MAX_CANDIDATES);
+
+        for (i = before; i < n; i++) {
+            authz_key_free(&keys[i]);
+        }
+
+        return NGX_CONF_ERROR;
+    }
+
     alcf->keys->nelts = n;
 
     for (i = before; i < n; i++) {
@@ -187,6 +228,19 @@ failed:
     }
 
     return NGX_CONF_ERROR;
+}
+
+
+/* one notice per key of a JWKS that is not used, with the reason */
+
+static void
+ngx_http_authz_key_skip(void *data, const char *reason)
+{
+    ngx_http_authz_key_skip_t  *skip = data;
+
+    ngx_conf_log_error(NGX_LOG_NOTICE, skip->cf, 0,
+                       "authz key file \"%s\": %s, key skipped",
+                       skip->path, reason);
 }
 
 

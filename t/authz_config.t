@@ -14,6 +14,7 @@ use strict;
 use Test::More;
 
 use FindBin;
+use MIME::Base64 ();
 use lib "$FindBin::Bin/lib";
 use AuthzTest qw(:all);
 
@@ -37,7 +38,7 @@ $t->write_file('mixed-jwks.json', qq{{"keys":[$rsa_jwk,$ec_jwk]}\n});
 
 # a JWKS of N copies of k1 under kids a1..aN: at most 64 keys
 
-for my $n (63, 64, 65) {
+for my $n (62, 63, 64, 65) {
     my @keys = map { $rsa_jwk =~ s/"kid":"k1"/"kid":"a$_"/r } 1 .. $n;
     $t->write_file("jwks$n.json", '{"keys":[' . join(',', @keys) . "]}\n");
 }
@@ -48,7 +49,34 @@ $t->write_file('two.pem', $t->read_file(keydir() . '/k1.pub')
 (my $enc_jwk = $rsa_jwk) =~ s/"use":"sig"/"use":"enc"/;
 $t->write_file('enc-jwks.json', qq{{"keys":[$enc_jwk]}\n});
 
-$t->plan(57);
+# RSA keys of 8192 bits at most, e = 65537 only: made from hand-made
+# moduli (odd, the top bit set), which need not be valid for signing
+
+for my $k ([8192, 65537], [8193, 65537], [16384, 65537], [2048, 3],
+    [2048, 65539], [2048, 4294967295])
+{
+    my ($bits, $e) = @$k;
+    $t->write_file("rsa$bits-e$e.pem", pem_spki(modulus($bits), $e));
+    $t->write_file("rsa$bits-e$e.jwk", jwk(modulus($bits), $e, 'made'));
+}
+
+$t->write_file('big-jwks.json', '{"keys":[' . join(',',
+    jwk(modulus(8193), 65537, 'big'), $rsa_jwk,
+    jwk(modulus(2048), 3, 'e3')) . "]}\n");
+$t->write_file('big-only-jwks.json',
+    '{"keys":[' . jwk(modulus(16384), 65537, 'huge') . "]}\n");
+
+# keys without kid: a token is tried against two at most (SPEC 10)
+
+$t->write_file('three.pem', $t->read_file('two.pem')
+    . $t->read_file(keydir() . '/k1.pub'));
+(my $nokid_jwk = $rsa_jwk) =~ s/"kid":"k1",?//;
+$t->write_file('nokid3-jwks.json',
+    '{"keys":[' . join(',', ($nokid_jwk) x 3) . "]}\n");
+$t->write_file('nokid2-jwks.json',
+    '{"keys":[' . join(',', ($nokid_jwk) x 2) . "]}\n");
+
+$t->plan(78);
 
 ###############################################################################
 
@@ -99,10 +127,10 @@ fails('65 keys in two files',
         . "            authz_key_file %%KEYDIR%%/jwks.json;  #!",
     qr/authz key file ".*\/jwks\.json": too many keys \(at most 64\)/);
 
-# regression (was a bug): a kid named twice is refused inside one JWKS ("duplicate kid")
-# but accepted across authz_key_file lines, and for a PEM file of two
-# keys with kid=; a token with that kid is then verified by either key
-# (kid=k1 signed by k2 is 200)
+# regression (was a bug): a kid named twice was refused inside one JWKS
+# but accepted across authz_key_file lines and for a PEM file of two
+# keys with kid=, where a token with that kid was verified by either
+# key; now refused everywhere: a kid names one key
 fails('duplicate kid in two files',
     location => "authz_key_file %%KEYDIR%%/k1.pub kid=k1;\n"
         . "            authz_key_file %%KEYDIR%%/k2.pub kid=k1;  #!",
@@ -110,6 +138,80 @@ fails('duplicate kid in two files',
 fails('duplicate kid in one pem file',
     location => 'authz_key_file %%TESTDIR%%/two.pem kid=k1;',
     qr/duplicate kid "k1"/);
+
+# RSA-8192 at most, e = 65537: a PEM file or a single JWK over them
+# fails; a JWKS skips such a key with a notice naming it and why
+
+passes('rsa 8192 pem',
+    location => 'authz_key_file %%TESTDIR%%/rsa8192-e65537.pem kid=k;');
+passes('rsa 8192 jwk',
+    location => 'authz_key_file %%TESTDIR%%/rsa8192-e65537.jwk;');
+fails('rsa 8193 pem',
+    location => 'authz_key_file %%TESTDIR%%/rsa8193-e65537.pem kid=k;',
+    qr/authz key file ".*\/rsa8193-e65537\.pem": RSA key of 8193 bits, /
+    . qr/at most 8192 allowed/);
+fails('rsa 16384 pem',
+    location => 'authz_key_file %%TESTDIR%%/rsa16384-e65537.pem kid=k;',
+    qr/RSA key of 16384 bits, at most 8192 allowed/);
+fails('rsa 8193 jwk',
+    location => 'authz_key_file %%TESTDIR%%/rsa8193-e65537.jwk;',
+    qr/authz key file ".*\/rsa8193-e65537\.jwk": key "made": RSA key of /
+    . qr/8193 bits, at most 8192 allowed/);
+fails('rsa e 3 pem',
+    location => 'authz_key_file %%TESTDIR%%/rsa2048-e3.pem kid=k;',
+    qr/RSA public exponent is not 65537/);
+fails('rsa e 65539 pem',
+    location => 'authz_key_file %%TESTDIR%%/rsa2048-e65539.pem kid=k;',
+    qr/RSA public exponent is not 65537/);
+fails('rsa e 2^32-1 jwk',
+    location => 'authz_key_file %%TESTDIR%%/rsa2048-e4294967295.jwk;',
+    qr/key "made": RSA public exponent is not 65537/);
+fails('jwks of a 16384-bit key only',
+    location => 'authz_key_file %%TESTDIR%%/big-only-jwks.json;',
+    qr/authz key file ".*\/big-only-jwks\.json": no usable signing key/);
+like($t->read_file('nginx_t.out'), re(qr/\[notice\] .*authz key file "\S+/
+    . qr/\/big-only-jwks\.json": key "huge": RSA key of 16384 bits, at most/
+    . qr/ 8192 allowed, key skipped/), 'jwks of a 16384-bit key only: notice');
+
+my ($rc, $out) = $t->nginx_t(conf(
+    location => 'authz_key_file %%TESTDIR%%/big-jwks.json;'));
+ok($rc == 0 && $out =~ /test is successful/,
+    'jwks with keys over the limits loads') or diag($out);
+like($out, re(qr/\[notice\] .*key "big": RSA key of 8193 bits, at most /
+    . qr/8192 allowed, key skipped in \S+nginx_t\.conf:\d+/),
+    'jwks: notice for 8193 bits');
+like($out, re(qr/\[notice\] .*key "e3": RSA public exponent is not 65537, /
+    . qr/key skipped/), 'jwks: notice for e = 3');
+
+# at most two keys without kid at one level: the line of the key file
+# that brings the third; levels are not concatenated
+
+fails('three keys without kid',
+    location => "authz_key_file %%KEYDIR%%/k1.pub;\n"
+        . "            authz_key_file %%KEYDIR%%/k2.pub;\n"
+        . "            authz_key_file %%KEYDIR%%/k1.crt;  #!",
+    qr/"authz_key_file" ".*\/k1\.crt": 3 keys without "kid" at one level, /
+    . qr/at most 2 \(a token is tried against two keys at most: give every /
+    . qr/key a kid\)/);
+fails('pem file of three keys without kid',
+    location => 'authz_key_file %%TESTDIR%%/three.pem;',
+    qr/"authz_key_file" ".*\/three\.pem": 3 keys without "kid"/);
+fails('jwks of three keys without kid',
+    server => 'authz_key_file %%TESTDIR%%/nokid3-jwks.json;',
+    qr/"authz_key_file" ".*\/nokid3-jwks\.json": 3 keys without "kid"/);
+fails('two keys without kid, then one more',
+    http => "authz_key_file %%TESTDIR%%/nokid2-jwks.json;\n"
+        . "    authz_key_file %%KEYDIR%%/k1.pub kid=k1;\n"
+        . "    authz_key_file %%KEYDIR%%/k2.pub;  #!",
+    qr/"authz_key_file" ".*\/k2\.pub": 3 keys without "kid"/);
+passes('two keys without kid and 62 with',
+    location => "authz_key_file %%TESTDIR%%/nokid2-jwks.json;\n"
+        . "            authz_key_file %%TESTDIR%%/jwks62.json;");
+passes('two keys without kid at each level',
+    http => 'authz_key_file %%TESTDIR%%/two.pem;',
+    server => 'authz_key_file %%TESTDIR%%/nokid2-jwks.json;',
+    location => "authz_key_file %%KEYDIR%%/k1.pub;\n"
+        . "            authz_key_file %%KEYDIR%%/k2.pub;");
 
 # checked when locations are merged: the line is the "authz" line, or
 # at least the location lacking keys (not the end of the http block)
@@ -153,15 +255,19 @@ fails('deny status 500',
     qr/invalid value "500", it must be 403 or 404/);
 fails('max token size 1',
     location => 'authz_max_token_size 1;',
-    qr/"authz_max_token_size" directive must be between 16 and 1m/);
+    qr/"authz_max_token_size" directive must be between 16 and 64k/);
 fails('max token size 15',
     location => 'authz_max_token_size 15;',
-    qr/"authz_max_token_size" directive must be between 16 and 1m/);
+    qr/"authz_max_token_size" directive must be between 16 and 64k/);
 passes('max token size 16', location => 'authz_max_token_size 16;');
-passes('max token size 1m', location => 'authz_max_token_size 1m;');
-fails('max token size 1025k',
-    location => 'authz_max_token_size 1025k;',
-    qr/"authz_max_token_size" directive must be between 16 and 1m/);
+passes('max token size 64k', location => 'authz_max_token_size 64k;');
+passes('max token size 65536', location => 'authz_max_token_size 65536;');
+fails('max token size 65537',
+    location => 'authz_max_token_size 65537;',
+    qr/"authz_max_token_size" directive must be between 16 and 64k/);
+fails('max token size 1m',
+    location => 'authz_max_token_size 1m;',
+    qr/"authz_max_token_size" directive must be between 16 and 64k/);
 fails('duplicate algorithms',
     location => "authz_algorithms RS256;\n"
         . "            authz_algorithms PS256;  #!",
@@ -236,7 +342,7 @@ fails('role in a location',
 
 # a valid configuration with every directive passes
 
-my ($rc, $out) = $t->nginx_t(conf(
+($rc, $out) = $t->nginx_t(conf(
     http => join("\n    ",
         'authz_role role_editor blog:posts.read blog:posts.update;',
         'authz_role role_viewer blog:posts.read;',
@@ -298,6 +404,74 @@ my $cli = mint_cli('--key', keydir() . '/k1.key', '--kid', 'k1',
 is($t->get('/', token => $cli)->{status}, 200, 'cli token');
 
 ###############################################################################
+
+# one regex from pieces joined, multi-line
+
+sub re {
+    my $s = join '', @_;
+    return qr/$s/m;
+}
+
+# an odd modulus of exactly $bits bits
+
+sub modulus {
+    my ($bits) = @_;
+    my $len = int(($bits + 7) / 8);
+    return chr(1 << (($bits - 1) % 8)) . "\x5a" x ($len - 2) . "\x5b";
+}
+
+sub jwk {
+    my ($n, $e, $kid) = @_;
+    return sprintf('{"kty":"RSA","kid":"%s","n":"%s","e":"%s"}', $kid,
+        b64url($n), b64url(exponent($e)));
+}
+
+# big-endian, without leading zero bytes
+
+sub exponent {
+    my ($e) = @_;
+    my $b = pack('N', $e);
+    $b =~ s/^\0+//;
+    return $b;
+}
+
+# a "PUBLIC KEY" PEM block, DER written by hand
+
+sub pem_spki {
+    my ($n, $e) = @_;
+
+    my $int = sub {
+        my ($v) = @_;
+        $v = "\0$v" if ord($v) & 0x80;
+        return der(0x02, $v);
+    };
+
+    my $spki = der(0x30,
+        der(0x30, der(0x06, "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01")
+            . "\x05\x00")
+        . der(0x03, "\0" . der(0x30, $int->($n) . $int->(exponent($e)))));
+
+    my $b64 = MIME::Base64::encode_base64($spki, '');
+    $b64 =~ s/(.{1,64})/$1\n/g;
+
+    return "-----BEGIN PUBLIC KEY-----\n$b64-----END PUBLIC KEY-----\n";
+}
+
+sub der {
+    my ($tag, $body) = @_;
+
+    my $l = length $body;
+    my $len = '';
+
+    return chr($tag) . chr($l) . $body if $l < 128;
+
+    while ($l) {
+        $len = chr($l & 0xff) . $len;
+        $l >>= 8;
+    }
+
+    return chr($tag) . chr(0x80 | length $len) . $len . $body;
+}
 
 # a configuration with one line for each context; a line of a snippet
 # is marked with "#!" where the error is expected, else its first line

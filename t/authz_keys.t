@@ -5,7 +5,9 @@
 # Tests for key formats, end to end: SPKI PEM, PKCS#1 PEM, an X.509
 # certificate, a JWKS, a single JWK, several authz_key_file lines
 # (rotation), a JWKS printed by authz-mint, key selection by "kid",
-# and key inheritance from the server level.
+# and key inheritance from the server level.  Key sets of 10 and 64
+# keys: a token is tried against two keys at most.  RSA-8192, the
+# largest key, verifies; keys over the limits are skipped in a JWKS.
 
 ###############################################################################
 
@@ -13,6 +15,11 @@ use warnings;
 use strict;
 
 use Test::More;
+
+use Fcntl qw(:flock);
+use File::Basename qw(dirname);
+use File::Path qw(make_path);
+use JSON::PP;
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
@@ -27,6 +34,31 @@ my $kd = keydir();
 
 $t->write_file('mint-jwks.json', mint_cli('--jwks', "$kd/k1.pub",
     '--kid', 'm1', '--jwks', "$kd/k2.pub", '--kid', 'm2') . "\n");
+
+# key sets where k1, the signer, is the third key and the 64th
+
+my %jwk = map { $_->{kid} => $_ }
+    @{ decode_json($t->read_file("$kd/jwks.json"))->{keys} };
+
+$t->write_file('many.json', jwks(map {
+    { %{ $jwk{$_ eq 'c' ? 'k1' : 'k2'} }, kid => $_ }
+} 'a' .. 'j'));
+$t->write_file('many64.json', jwks(map {
+    { %{ $jwk{$_ == 64 ? 'k1' : 'k2'} }, kid => "k$_" }
+} 1 .. 64));
+
+# RSA-8192, generated once and kept under build/; a key of 8193 bits
+# and one with e = 3 from hand-made numbers: refused, never signed with
+
+my $big = rsa8192();
+
+$t->write_file('k8192.jwk', encode_json({ kty => 'RSA', kid => 'big',
+    n => b64url($big->{n}), e => 'AQAB' }));
+$t->write_file('skip.json', jwks(
+    { kty => 'RSA', kid => 'big',
+        n => b64url("\x01" . "\x5a" x 1023 . "\x5b"), e => 'AQAB' },
+    $jwk{k1},
+    { %{ $jwk{k2} }, kid => 'e3', e => 'Aw' }));
 
 $t->write_file_expand('nginx.conf', <<'EOF');
 
@@ -95,12 +127,43 @@ http {
             authz_key_file %%TESTDIR%%/mint-jwks.json;
             proxy_pass http://%%ECHO%%;
         }
+
+        location /many/ {
+            authz_key_file %%TESTDIR%%/many.json;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /many64/ {
+            authz_key_file %%TESTDIR%%/many64.json;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /fallback/ {
+            authz_key_file %%KEYDIR%%/k1.pub kid=k1;
+            authz_key_file %%KEYDIR%%/k2.pub;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /rsa8192/ {
+            authz_key_file %%TESTDIR%%/k8192.jwk;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /rsa8192pem/ {
+            authz_key_file %%TESTDIR%%/k8192.pub kid=big;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /skip/ {
+            authz_key_file %%TESTDIR%%/skip.json;
+            proxy_pass http://%%ECHO%%;
+        }
     }
 }
 
 EOF
 
-$t->run->plan(50);
+$t->run->plan(73);
 
 ###############################################################################
 
@@ -164,12 +227,16 @@ is(st('/rotate/', mint(_key => 'k2', _kid => undef)), 200,
 invalid('/rotate/', mint(_key => 'weak', _kid => undef),
     'signature verification failed', 'no kid no key verifies');
 
-# keys without kid: a token naming a kid is not among them
+# keys without kid: a token naming a kid that no key has is tried
+# against them (SPEC 10: one PEM file, an IdP that sets kid)
 
 is(st('/nokid/', mint(_kid => undef)), 200, 'kidless keys no kid k1');
 is(st('/nokid/', mint(_key => 'k2', _kid => undef)), 200,
     'kidless keys no kid k2');
-invalid('/nokid/', $k1, 'unknown key id', 'kidless keys token with kid');
+is(st('/nokid/', $k1), 200, 'kidless keys token with kid k1');
+is(st('/nokid/', $k2), 200, 'kidless keys token with kid k2');
+invalid('/nokid/', mint(_key => 'weak', _kid => 'k1'),
+    'signature verification failed', 'kidless keys token with kid forged');
 
 # a JWKS made by authz-mint, tokens made by authz-mint (libjwt)
 
@@ -217,6 +284,63 @@ invalid('/override/', mint(_kid => undef), 'signature verification failed',
     'server key replaced no kid');
 is(st('/', $cli_k1), 200, 'cli token server key');
 
+# at most two keys per token (SPEC 10): without kid, the first two of
+# ten or of 64 keys; the signer, third or last, is never tried, and
+# verifies the same token once its kid names it
+
+my $k1_nokid = mint(_kid => undef);
+my @f = split /\./, $k1_nokid;
+my $forged = "$f[0]." . b64url('{"sub":"mallory","exp":' . (time + 600)
+    . '}') . ".$f[2]";
+
+invalid('/many/', $k1_nokid, 'signature verification failed',
+    'ten keys, no kid, signer third: not tried');
+is(st('/many/', mint(_kid => 'c')), 200, 'ten keys, the third by its kid');
+is(st('/many/', mint(_key => 'k2', _kid => undef)), 200,
+    'ten keys, no kid, signer first');
+is(st('/many/', mint(_key => 'k2', _kid => 'b')), 200,
+    'ten keys, the second by its kid');
+invalid('/many/', $forged, 'signature verification failed',
+    'ten keys, forged without kid');
+invalid('/many/', mint(_kid => 'k'), 'unknown key id',
+    'ten keys, all with a kid: unknown kid');
+
+invalid('/many64/', $k1_nokid, 'signature verification failed',
+    '64 keys, no kid, signer last: not tried');
+is(st('/many64/', mint(_kid => 'k64')), 200, '64 keys, the last by its kid');
+invalid('/many64/', $forged, 'signature verification failed',
+    '64 keys, forged without kid');
+
+# a kid that no key has: the keys without kid only
+
+is(st('/fallback/', mint(_key => 'k2', _kid => 'idp-9')), 200,
+    'unknown kid, the key without kid verifies');
+invalid('/fallback/', mint(_kid => 'idp-9'), 'signature verification failed',
+    'unknown kid, the key with a kid is not tried');
+invalid('/fallback/', mint(_key => 'k2', _kid => 'k1'),
+    'signature verification failed', 'known kid, no fallback');
+is(st('/fallback/', $k1), 200, 'known kid');
+is(st('/fallback/', mint(_key => 'k2', _kid => undef)), 200,
+    'no kid, second key');
+
+# RSA-8192: the largest key verifies, as a JWK and as a PEM file
+
+my $t8192 = sign8192('{"alg":"RS256","typ":"JWT","kid":"big"}',
+    '{"sub":"big","exp":' . (time + 600) . '}');
+my @b = split /\./, $t8192;
+
+$r = $t->get('/rsa8192/', token => $t8192);
+ok($r->{status} == 200 && $r->{body} =~ /^x-user-id=big$/m, 'rsa-8192 jwk');
+is(st('/rsa8192pem/', $t8192), 200, 'rsa-8192 pem');
+invalid('/rsa8192/', "$b[0].$f[1].$b[2]", 'signature verification failed',
+    'rsa-8192 forged');
+
+# a JWKS skips its keys over the limits, with a notice
+
+is(st('/skip/', $k1), 200, 'jwks with skipped keys, k1');
+invalid('/skip/', mint(_kid => 'big'), 'unknown key id',
+    'the skipped 8193-bit key is not there');
+
 # the log names the reason and the kid
 
 my $log = $t->error_log(nodebug => 1);
@@ -226,12 +350,77 @@ like($log, qr/authz: invalid token: signature verification failed/,
     'bad signature logged');
 unlike(join("\n", grep { /authz/ } split /\n/, $log), qr/\Q$k1\E/,
     'token not logged by the module');
+like($log, qr/\[notice\] .*skip\.json": key "big": RSA key of 8193 bits, (?#
+    )at most 8192 allowed, key skipped/, '8193-bit key skipped: notice');
+like($log, qr/\[notice\] .*skip\.json": key "e3": RSA public exponent is (?#
+    )not 65537, key skipped/, 'e = 3 key skipped: notice');
 
 ###############################################################################
 
 sub st {
     my ($uri, $token) = @_;
     return $t->get($uri, token => $token)->{status};
+}
+
+sub jwks {
+    return JSON::PP->new->canonical->encode({ keys => [@_] }) . "\n";
+}
+
+# build/t-keys-8192/k8192.{key,pub}: made once, by one test at a time
+# (5 primes: seconds, not a minute); returns the modulus
+
+sub rsa8192 {
+    my $dir = dirname(keydir()) . '/t-keys-8192';
+    my $key = "$dir/k8192.key";
+
+    make_path($dir);
+    open my $lock, '>>', "$dir.lock" or die "open $dir.lock: $!";
+    flock $lock, LOCK_EX or die "flock $dir.lock: $!";
+
+    unless (-s "$dir/k8192.pub") {
+        system('openssl', 'genpkey', '-algorithm', 'RSA', '-pkeyopt',
+            'rsa_keygen_bits:8192', '-pkeyopt', 'rsa_keygen_primes:5',
+            '-out', "$key.tmp") == 0
+        and system('openssl', 'pkey', '-in', "$key.tmp", '-pubout',
+            '-out', "$dir/k8192.pub.tmp") == 0
+        and rename("$key.tmp", $key)
+        and rename("$dir/k8192.pub.tmp", "$dir/k8192.pub")
+        or die "cannot make an RSA-8192 key in $dir\n";
+        chmod 0644, $key, "$dir/k8192.pub";
+    }
+
+    close $lock;
+
+    $t->write_file('k8192.pub', $t->read_file("$dir/k8192.pub"));
+
+    open my $fh, '-|', 'openssl', 'pkey', '-pubin', '-in',
+        "$dir/k8192.pub", '-noout', '-text' or die "openssl: $!";
+    my $text = do { local $/; <$fh> };
+    close $fh;
+
+    my ($hex) = $text =~ /Modulus:\s*\n((?:\s+[0-9a-f:]+\n)+)/
+        or die "no modulus in:\n$text";
+    $hex =~ s/[\s:]//g;
+    $hex =~ s/^(?:00)+//;
+
+    return { key => $key, n => pack('H*', $hex) };
+}
+
+# an RS256 token signed with the RSA-8192 key by openssl dgst
+
+sub sign8192 {
+    my ($header, $payload) = @_;
+
+    my $input = b64url($header) . '.' . b64url($payload);
+    $t->write_file('tbs', $input);
+
+    open my $fh, '-|', 'openssl', 'dgst', '-sha256', '-sign', $big->{key},
+        $t->testdir . '/tbs' or die "openssl: $!";
+    binmode $fh;
+    my $sig = do { local $/; <$fh> };
+    close $fh or die "openssl dgst: exit " . ($? >> 8) . "\n";
+
+    return "$input." . b64url($sig);
 }
 
 sub invalid {

@@ -3,7 +3,9 @@
 # Copyright (C) ngx_http_authz_module authors
 
 # Tests for token verification: every kind of invalid token is a 401
-# with error="invalid_token", and never reaches the upstream.
+# with error="invalid_token", and never reaches the upstream.  Large
+# tokens: up to the 64k ceiling, their payload parsed only after the
+# signature; small ones have their claims checked first.
 
 ###############################################################################
 
@@ -31,7 +33,7 @@ events {
 http {
     %%TEST_GLOBALS_HTTP%%
 
-    large_client_header_buffers 4 32k;
+    large_client_header_buffers 4 80k;
 
     server {
         listen       127.0.0.1:%%PORT_8080%%;
@@ -52,6 +54,11 @@ http {
             proxy_pass http://%%ECHO%%;
         }
 
+        location /big/ {
+            authz_max_token_size 64k;
+            proxy_pass http://%%ECHO%%;
+        }
+
         location /ps/ {
             authz_algorithms RS256 PS256;
             proxy_pass http://%%ECHO%%;
@@ -66,7 +73,7 @@ http {
 
 EOF
 
-$t->run->plan(50);
+$t->run->plan(63);
 
 ###############################################################################
 
@@ -165,6 +172,53 @@ invalid($big, 'oversize token', '/small/');
 is($t->get('/', token => $big)->{status}, 200, 'same token under 8k');
 invalid(mint(pad => 'x' x 9000), 'oversize for the default 8k');
 
+# the order of the checks: claims first for a small payload, so an
+# expired token is refused whatever its signature; the signature first
+# for a payload over 4096 encoded bytes
+
+my $late = ($now - 3600);
+my $expired = mint(iat => $late - 600, nbf => $late - 600, exp => $late);
+my @e = split /\./, $expired;
+
+invalid_as("$e[0].$e[1].$p[2]", 'token expired',
+    'small, expired and forged: expired');
+
+my $big_ok = mint(pad => 'x' x 10000);
+my @b = split /\./, $big_ok;
+my $big_expired = mint(pad => 'x' x 10000, iat => $late - 600,
+    nbf => $late - 600, exp => $late);
+my @be = split /\./, $big_expired;
+
+$r = $t->get('/big/', token => $big_ok);
+ok($r->{status} == 200 && $r->{body} =~ /^x-user-id=alice$/m,
+    'large payload verified, then parsed');
+invalid_as($big_expired, 'token expired', 'large and expired', '/big/');
+invalid_as("$be[0].$be[1].$p[2]", 'signature verification failed',
+    'large, expired and forged: signature first', '/big/');
+invalid_as("$b[0].$b[1].$p[2]", 'signature verification failed',
+    'large and forged', '/big/');
+invalid_as(mint(_kid => undef, pad => 'x' x 10000, sub => 'x')
+    =~ s/\.[^.]+$/.$p[2]/r, 'signature verification failed',
+    'large and forged, no kid', '/big/');
+invalid_as(raw_jwt('{"alg":"RS256","kid":"k1"}', '[' . '1,' x 3000 . '1]'),
+    'malformed token', 'large signed array', '/big/');
+invalid_as(raw_jwt('{"alg":"RS256","kid":"k1"}', '{"exp":' . ($now + 600)
+    . ',"x":' . '[' x 20 . ']' x 20 . ',"pad":"' . 'x' x 5000 . '"}'),
+    'malformed token', 'large signed, nesting too deep', '/big/');
+
+# the ceiling, 64k, and the header, 2048 encoded bytes
+
+my $t64k = sized(65536);
+is(length($t64k), 65536, 'a token of 65536 bytes');
+is($t->get('/big/', token => $t64k)->{status}, 200, 'token of 64k');
+invalid_as(sized(65537), 'token too large', 'token of 64k + 1', '/big/');
+
+my $hdr = '{"alg":"RS256","kid":"k1","x":"';
+is($t->get('/', token => raw_jwt($hdr . 'x' x 1500 . '"}', claims_json()))
+    ->{status}, 200, 'header of 2040 characters');
+invalid_as(raw_jwt($hdr . 'x' x 1506 . '"}', claims_json()),
+    'malformed token', 'header of 2050 characters');
+
 # authorization header shapes
 
 $r = $t->get('/', headers => [Authorization => "bearer $good"]);
@@ -204,6 +258,41 @@ sub body {
 sub like_ok {
     my ($token, $status, $name) = @_;
     is($t->get('/', token => $token)->{status}, $status, $name);
+}
+
+# an RS256 token of exactly $len bytes (spaces after the header JSON
+# make every length reachable)
+
+sub sized {
+    my ($len) = @_;
+
+    for my $sp (0 .. 3) {
+        my $h = b64url('{"alg":"RS256","kid":"k1"}' . ' ' x $sp);
+        my $head = substr(claims_json(), 0, -1) . ',"pad":"';
+        my $p = $len - length($h) - 2 - 342;
+        next if $p % 4 == 1;
+        my $n = int($p * 3 / 4) - length($head) - 2;
+        my $tok = raw_jwt('{"alg":"RS256","kid":"k1"}' . ' ' x $sp,
+            $head . 'x' x $n . '"}');
+        return $tok if length $tok == $len;
+    }
+
+    die "no token of $len bytes\n";
+}
+
+# a 401 with exactly this error_description
+
+sub invalid_as {
+    my ($token, $desc, $name, $uri) = @_;
+
+    my $r = $t->get($uri || '/', token => $token);
+
+    ok($r->{status} == 401
+        && ($r->{headers}{'www-authenticate'} || '') eq 'Bearer realm="api", '
+            . qq{error="invalid_token", error_description="$desc"}
+        && $r->{body} !~ /x-user-id/,
+        $name) or diag("$r->{status} "
+            . ($r->{headers}{'www-authenticate'} || '') . " $r->{body}");
 }
 
 sub invalid {

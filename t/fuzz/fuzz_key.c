@@ -5,7 +5,9 @@
  * authz_key_load(); every key it returns is freed, so LeakSanitizer
  * sees any EVP_PKEY, BIO or jansson object left behind on an error path.
  * A second load into an almost full array takes the "too many keys"
- * paths, which must undo the keys added before.
+ * paths, which must undo the keys added before.  Every loaded key is
+ * RSA of 2048 to 8192 bits with e = 65537; every skipped key of a JWKS
+ * is reported with a printable reason.
  */
 
 
@@ -15,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
@@ -25,10 +29,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void fuzz_load(const uint8_t *data, size_t size, const char *kid,
     size_t base, size_t max);
+static void fuzz_skip(void *data, const char *reason);
+static void fuzz_printable(const char *s, size_t len);
 static void fuzz_fail(const char *what);
 
 
 static authz_key_t  fuzz_keys[AUTHZ_MAX_KEYS];
+static size_t       fuzz_skipped;
 
 
 int
@@ -53,6 +60,7 @@ fuzz_load(const uint8_t *data, size_t size, const char *kid, size_t base,
 {
     int            rc;
     size_t         i, n, len;
+    BIGNUM        *e;
     authz_key_t   *key;
     char           err[256];
 
@@ -64,7 +72,7 @@ fuzz_load(const uint8_t *data, size_t size, const char *kid, size_t base,
     memset(err, 'x', sizeof(err));
 
     rc = authz_key_load(data, size, kid, fuzz_keys, &n, max, err,
-                        sizeof(err));
+                        sizeof(err), fuzz_skip, &fuzz_skipped);
 
     len = strnlen(err, sizeof(err));
 
@@ -77,14 +85,7 @@ fuzz_load(const uint8_t *data, size_t size, const char *kid, size_t base,
             fuzz_fail("failed load");
         }
 
-        for (i = 0; i < len; i++) {
-            if ((unsigned char) err[i] < 0x20
-                || (unsigned char) err[i] > 0x7e)
-            {
-                fprintf(stderr, "error: \"%s\"\n", err);
-                fuzz_fail("unprintable error text");
-            }
-        }
+        fuzz_printable(err, len);
 
         for (i = 0; i < AUTHZ_MAX_KEYS; i++) {
             if (fuzz_keys[i].pkey != NULL) {
@@ -102,19 +103,62 @@ fuzz_load(const uint8_t *data, size_t size, const char *kid, size_t base,
     for (i = base; i < n; i++) {
         key = &fuzz_keys[i];
 
+        e = NULL;
+
         if (key->pkey == NULL
             || EVP_PKEY_get_base_id(key->pkey) != EVP_PKEY_RSA
             || EVP_PKEY_get_bits(key->pkey) < AUTHZ_MIN_RSA_BITS
+            || EVP_PKEY_get_bits(key->pkey) > AUTHZ_MAX_RSA_BITS
+            || EVP_PKEY_get_bn_param(key->pkey, OSSL_PKEY_PARAM_RSA_E, &e)
+               != 1
+            || !BN_is_word(e, AUTHZ_RSA_EXPONENT)
             || key->kid_len > AUTHZ_MAX_KID_LEN
             || memchr(key->kid, '\0', key->kid_len) != NULL)
         {
             fuzz_fail("loaded key");
         }
 
+        BN_free(e);
+
         authz_key_free(key);
 
         if (key->pkey != NULL) {
             fuzz_fail("authz_key_free()");
+        }
+    }
+}
+
+
+static void
+fuzz_skip(void *data, const char *reason)
+{
+    size_t  len;
+
+    if (data != &fuzz_skipped) {
+        fuzz_fail("skip callback data");
+    }
+
+    len = strlen(reason);
+
+    if (len == 0) {
+        fuzz_fail("empty skip reason");
+    }
+
+    fuzz_printable(reason, len);
+
+    fuzz_skipped++;
+}
+
+
+static void
+fuzz_printable(const char *s, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if ((unsigned char) s[i] < 0x20 || (unsigned char) s[i] > 0x7e) {
+            fprintf(stderr, "text: \"%s\"\n", s);
+            fuzz_fail("unprintable error text");
         }
     }
 }

@@ -26,6 +26,10 @@
  * Key 1 has kid "k1", key 2 none.  authz_token_verify() runs twice:
  * without a trusted key, then trusting key 1's fingerprint (an internal
  * redirect), so a token mode input reaches the identity code as well.
+ * Every input is then verified twice more, with its payload parsed
+ * before the signature and after it (conf.claims_first): the verdict
+ * and the verifying key must not depend on it, and no run may take more
+ * than AUTHZ_MAX_CANDIDATES RSA operations.
  * authz_identity_get() then runs once more per allocation it made, with
  * that allocation failing.  The two RSA-2048 keys are generated at the
  * first call, never stored: signatures in corpus tokens do not verify,
@@ -60,8 +64,9 @@
 #define FUZZ_MODE_NO_ISSAUD 0x40
 #define FUZZ_MODE_DOTTED    0x80
 
-/* not an input bit: the header is the input's */
+/* not input bits: the header is the input's; the token is signed */
 #define FUZZ_MODE_OWN_HDR   0x100
+#define FUZZ_MODE_SIGNED    0x200
 
 #define FUZZ_STR(s)         { sizeof(s) - 1, (const unsigned char *) s }
 #define FUZZ_NELTS(a)       (sizeof(a) / sizeof(a[0]))
@@ -81,6 +86,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void fuzz_init(void);
 static EVP_PKEY *fuzz_key_gen(const char *kid);
 static void fuzz_token(unsigned mode, const unsigned char *data, size_t len);
+static void fuzz_conf(authz_verify_conf_t *conf, unsigned mode);
+static authz_err_e fuzz_verdict(const unsigned char *data, size_t len,
+    const authz_verify_conf_t *conf, const authz_key_t **key);
+static int fuzz_after_signature(authz_err_e rc);
 static void fuzz_identity(json_t *payload, unsigned mode);
 static void fuzz_identity_check(const authz_identity_t *id);
 static void fuzz_payload(unsigned mode, const unsigned char *data,
@@ -241,7 +250,7 @@ fuzz_key_gen(const char *kid)
 
     if (authz_key_load((const unsigned char *) pem, (size_t) len, kid,
                        fuzz_keys, &fuzz_nkeys, FUZZ_NELTS(fuzz_keys),
-                       err, sizeof(err))
+                       err, sizeof(err), NULL, NULL)
         != 0)
     {
         fprintf(stderr, "authz_key_load(): %s\n", err);
@@ -257,26 +266,14 @@ fuzz_key_gen(const char *kid)
 static void
 fuzz_token(unsigned mode, const unsigned char *data, size_t len)
 {
-    authz_err_e           rc, vrc;
+    unsigned              nverify;
+    authz_err_e           rc, vrc, first, last;
     authz_token_t         tok;
     unsigned char        *scratch;
+    const authz_key_t    *kfirst, *klast;
     authz_verify_conf_t   conf;
 
-    memset(&conf, 0, sizeof(authz_verify_conf_t));
-
-    conf.keys = fuzz_keys;
-    conf.nkeys = fuzz_nkeys;
-    conf.algs = AUTHZ_ALG_RS256|AUTHZ_ALG_PS256;
-    conf.max_size = FUZZ_MAX_SIZE;
-    conf.leeway = (mode & FUZZ_MODE_LEEWAY) ? 60 : 0;
-    conf.require_exp = (mode & FUZZ_MODE_EXP) ? 1 : 0;
-
-    if ((mode & FUZZ_MODE_NO_ISSAUD) == 0) {
-        conf.issuers = fuzz_issuers;
-        conf.nissuers = FUZZ_NELTS(fuzz_issuers);
-        conf.audiences = fuzz_audiences;
-        conf.naudiences = FUZZ_NELTS(fuzz_audiences);
-    }
+    fuzz_conf(&conf, mode);
 
     /* exactly the room the header promises, so that ASan sees overruns */
 
@@ -299,7 +296,10 @@ fuzz_token(unsigned mode, const unsigned char *data, size_t len)
         goto done;
     }
 
-    if (tok.payload == NULL || !json_is_object(tok.payload)
+    if ((tok.deferred ? tok.payload != NULL
+                      : (tok.payload == NULL || !json_is_object(tok.payload)))
+        || tok.payload_b64 <= data || tok.payload_b64 >= data + len
+        || tok.payload_buf < tok.sig + tok.sig_len
         || tok.alg_name == NULL || (tok.alg & conf.algs) == 0
         || tok.signing_input != data || tok.signing_input_len >= len
         || tok.sig < scratch || tok.sig + tok.sig_len > scratch + len
@@ -322,7 +322,9 @@ fuzz_token(unsigned mode, const unsigned char *data, size_t len)
         fuzz_fail("claims error without detail");
     }
 
-    if (rc == AUTHZ_OK && conf.require_exp && !tok.has_exp) {
+    if (rc == AUTHZ_OK && conf.require_exp && !tok.has_exp
+        && !tok.deferred)
+    {
         fuzz_fail("no exp accepted");
     }
 
@@ -334,13 +336,23 @@ fuzz_token(unsigned mode, const unsigned char *data, size_t len)
         fuzz_fail("authz_strerror()");
     }
 
+    if (tok.nverify > AUTHZ_MAX_CANDIDATES) {
+        fuzz_fail("more RSA operations than candidates");
+    }
+
     if (vrc == AUTHZ_OK) {
         if (tok.key != &fuzz_keys[0] && tok.key != &fuzz_keys[1]) {
             fuzz_fail("verifying key");
         }
 
-        if ((mode & (FUZZ_MODE_PAYLOAD|FUZZ_MODE_KEY2|FUZZ_MODE_OWN_HDR))
-               == FUZZ_MODE_PAYLOAD
+        if (!json_is_object(tok.payload)
+            || (conf.require_exp && !tok.has_exp && tok.deferred))
+        {
+            fuzz_fail("verified token");
+        }
+
+        if ((mode & (FUZZ_MODE_SIGNED|FUZZ_MODE_KEY2|FUZZ_MODE_OWN_HDR))
+               == FUZZ_MODE_SIGNED
             && tok.key != &fuzz_keys[0])
         {
             fuzz_fail("key 2 verified a key 1 signature");
@@ -349,23 +361,34 @@ fuzz_token(unsigned mode, const unsigned char *data, size_t len)
     } else if (tok.detail == NULL) {
         fuzz_fail("verify error without detail");
 
-    } else if (vrc != AUTHZ_ERR_SIGNATURE) {
+    } else if (vrc != AUTHZ_ERR_SIGNATURE
+               && !(tok.deferred && fuzz_after_signature(vrc)))
+    {
         fuzz_fail("verify error other than a bad signature");
 
-    } else if ((mode & (FUZZ_MODE_PAYLOAD|FUZZ_MODE_KEY2|FUZZ_MODE_OWN_HDR))
-               == FUZZ_MODE_PAYLOAD)
+    } else if (vrc == AUTHZ_ERR_SIGNATURE
+               && (mode & (FUZZ_MODE_SIGNED|FUZZ_MODE_KEY2|FUZZ_MODE_OWN_HDR))
+                  == FUZZ_MODE_SIGNED)
     {
         fuzz_fail("own signature refused");
     }
 
     tok.key = NULL;
+    nverify = tok.nverify;
 
     if (authz_token_verify(&tok, &conf, fuzz_keys[0].fingerprint)
         == AUTHZ_OK)
     {
         vrc = AUTHZ_OK;
 
-        if (tok.key != &fuzz_keys[0]) {
+        /*
+         * key 1 when it is a candidate (no RSA), or else key 2 by RSA
+         * (a kid that no key has: key 2, without kid, is the only one)
+         */
+
+        if (tok.key != &fuzz_keys[0]
+            && (tok.key != &fuzz_keys[1] || tok.nverify == nverify))
+        {
             fuzz_fail("trusted key");
         }
     }
@@ -388,6 +411,106 @@ done:
     }
 
     free(scratch);
+
+    /* the payload parsed before the signature, then after it */
+
+    conf.claims_first = (size_t) -1;
+    first = fuzz_verdict(data, len, &conf, &kfirst);
+
+    conf.claims_first = 1;
+    last = fuzz_verdict(data, len, &conf, &klast);
+
+    if ((first == AUTHZ_OK) != (last == AUTHZ_OK) || kfirst != klast) {
+        fprintf(stderr, "parsed first: %s, after the signature: %s\n",
+                authz_strerror(first), authz_strerror(last));
+        fuzz_fail("the verdict depends on when the payload is parsed");
+    }
+}
+
+
+static void
+fuzz_conf(authz_verify_conf_t *conf, unsigned mode)
+{
+    memset(conf, 0, sizeof(authz_verify_conf_t));
+
+    conf->keys = fuzz_keys;
+    conf->nkeys = fuzz_nkeys;
+    conf->algs = AUTHZ_ALG_RS256|AUTHZ_ALG_PS256;
+    conf->max_size = FUZZ_MAX_SIZE;
+    conf->leeway = (mode & FUZZ_MODE_LEEWAY) ? 60 : 0;
+    conf->require_exp = (mode & FUZZ_MODE_EXP) ? 1 : 0;
+
+    if ((mode & FUZZ_MODE_NO_ISSAUD) == 0) {
+        conf->issuers = fuzz_issuers;
+        conf->nissuers = FUZZ_NELTS(fuzz_issuers);
+        conf->audiences = fuzz_audiences;
+        conf->naudiences = FUZZ_NELTS(fuzz_audiences);
+    }
+}
+
+
+/* the glue's sequence; the key that verified, or NULL */
+
+static authz_err_e
+fuzz_verdict(const unsigned char *data, size_t len,
+    const authz_verify_conf_t *conf, const authz_key_t **key)
+{
+    authz_err_e     rc;
+    authz_token_t   tok;
+    unsigned char  *scratch;
+
+    scratch = malloc(len ? len : 1);
+    if (scratch == NULL) {
+        fuzz_fail("malloc()");
+    }
+
+    rc = authz_token_decode(&tok, data, len, scratch, conf);
+
+    if (rc == AUTHZ_OK) {
+        rc = authz_token_check_claims(&tok, conf, FUZZ_NOW);
+    }
+
+    if (rc == AUTHZ_OK) {
+        rc = authz_token_verify(&tok, conf, NULL);
+    }
+
+    if (tok.nverify > AUTHZ_MAX_CANDIDATES) {
+        fuzz_fail("more RSA operations than candidates");
+    }
+
+    if (rc != AUTHZ_OK && tok.detail == NULL) {
+        fuzz_fail("error without detail");
+    }
+
+    *key = (rc == AUTHZ_OK) ? tok.key : NULL;
+
+    authz_token_free(&tok);
+    free(scratch);
+
+    return rc;
+}
+
+
+/* what authz_token_verify() may find in a payload parsed after it */
+
+static int
+fuzz_after_signature(authz_err_e rc)
+{
+    switch (rc) {
+
+    case AUTHZ_ERR_MALFORMED:
+    case AUTHZ_ERR_EXPIRED:
+    case AUTHZ_ERR_NOT_YET_VALID:
+    case AUTHZ_ERR_IAT:
+    case AUTHZ_ERR_NO_EXP:
+    case AUTHZ_ERR_ISSUER:
+    case AUTHZ_ERR_AUDIENCE:
+    case AUTHZ_ERR_CLAIM:
+        return 1;
+
+    default:
+        return 0;
+    }
 }
 
 
@@ -590,6 +713,7 @@ fuzz_payload(unsigned mode, const unsigned char *data, size_t len)
                       NULL);
 
     if (json_is_object(json)) {
+        mode |= FUZZ_MODE_SIGNED;
         slen = fuzz_sign(mode, token, tlen, sig);
 
     } else {

@@ -2,8 +2,9 @@
  * Copyright (C) ngx_http_authz_module authors
  *
  * unit tests of authz_jwt.c: JWS compact shape, strict base64url, JOSE
- * header, payload, RSA signatures (RS*, PS*), key selection by kid, the
- * trusted-fingerprint shortcut and the registered claims.
+ * header, payload, RSA signatures (RS*, PS*), key selection by kid (at
+ * most two candidate keys, counted), the trusted-fingerprint shortcut,
+ * the registered claims, and payloads parsed after the signature.
  *
  * cc -std=c99 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined \
  *     -fno-sanitize-recover=all -I ngx_http_authz_module \
@@ -59,6 +60,8 @@ static size_t              pub_pem_len;
 
 /* what the last run() left in the token */
 static const authz_key_t  *last_key;
+static unsigned            last_nverify;
+static int                 last_deferred;
 static int                 last_has_exp;
 static double              last_exp;
 static int                 missing_detail;
@@ -86,6 +89,9 @@ static authz_err_e run_full(const char *t, size_t len,
     const authz_verify_conf_t *conf, time_t now,
     const unsigned char *trusted);
 static authz_err_e run(const char *t, const authz_verify_conf_t *conf);
+static authz_err_e run_glue(const char *t, const authz_verify_conf_t *conf,
+    time_t now, const unsigned char *trusted);
+static char *sized(const char *head, size_t len, const char *tail);
 static authz_err_e claims(const char *pay, const authz_verify_conf_t *conf,
     time_t now);
 static const char *ename(authz_err_e e);
@@ -94,6 +100,10 @@ static void keys_init(void);
 static void keys_free(void);
 
 static void test_keys(void);
+static void test_candidates(void);
+static void test_candidates_kid(void);
+static void test_deferred(void);
+static void test_deferred_order(void);
 static void test_size(void);
 static void test_shape(void);
 static void test_base64url_parts(void);
@@ -125,6 +135,8 @@ main(void)
     keys_init();
 
     test_keys();
+    test_candidates();
+    test_candidates_kid();
     test_size();
     test_shape();
     test_base64url_parts();
@@ -136,6 +148,8 @@ main(void)
     test_exp();
     test_nbf_iat();
     test_iss_aud();
+    test_deferred();
+    test_deferred_order();
     test_alg_parse();
     test_json_depth_ok();
     test_strerror();
@@ -190,8 +204,14 @@ test_keys(void)
     nokid[1].kid[0] = '\0';
     c.keys = nokid;
 
-    is_err(run(rs(H_K1, PAY, 0), &c), AUTHZ_ERR_KID,
-           "token kid, no configured key has a kid");
+    is_err(run(rs(H_K1, PAY, 0), &c), AUTHZ_OK,
+           "token kid, no key has a kid: tried against the keys");
+    ok(last_key == &nokid[0] && last_nverify == 1,
+       "kid fallback: key 1 verified, one RSA operation");
+    is_err(run(rs(H_K1, PAY, 1), &c), AUTHZ_OK,
+           "token kid, no key has a kid: second key verifies");
+    ok(last_key == &nokid[1] && last_nverify == 2,
+       "kid fallback: key 2 verified, two RSA operations");
     is_err(run(rs(H_NOKID, PAY, 1), &c), AUTHZ_OK,
            "no kid on either side: second key verifies");
     ok(last_key == &nokid[1], "tok.key points into conf->keys");
@@ -241,6 +261,156 @@ test_keys(void)
     authz_token_free(&tok);
     authz_token_free(&tok);
     ok(tok.payload == NULL, "authz_token_free on a zeroed token, twice");
+}
+
+
+/*
+ * SPEC 10: whatever the key set, a token costs at most two RSA
+ * operations; tok.nverify counts them
+ */
+
+static void
+test_candidates(void)
+{
+    size_t               i;
+    char                *t, *forged;
+    authz_key_t          many[AUTHZ_MAX_KEYS];
+    unsigned char        junk[256];
+    authz_verify_conf_t  c;
+
+    c = conf_new();
+    memset(junk, 0x5a, sizeof(junk));
+
+    /* 64 keys with kids "a", "b", ...: key 2 only at the third place */
+
+    for (i = 0; i < AUTHZ_MAX_KEYS; i++) {
+        many[i] = keys[(i == 2 || i == AUTHZ_MAX_KEYS - 1) ? 1 : 0];
+        many[i].kid_len = (size_t) sprintf(many[i].kid, "%c%zu",
+                                           (char) ('a' + i % 26), i);
+    }
+
+    c.keys = many;
+    c.nkeys = AUTHZ_MAX_KEYS;
+
+    t = rs(H_NOKID, PAY, 1);
+    is_err(run(t, &c), AUTHZ_ERR_SIGNATURE,
+           "no kid, 64 keys, signer is the third: not tried");
+    ok(last_nverify == 2, "no kid, 64 keys: two RSA operations (%u)",
+       last_nverify);
+    is_err(run(rs("{\"alg\":\"RS256\",\"kid\":\"c2\"}", PAY, 1), &c),
+           AUTHZ_OK, "the same signer named by its kid: verifies");
+    ok(last_key == &many[2] && last_nverify == 1,
+       "kid: the key of that kid only, one RSA operation");
+    is_err(run(rs("{\"alg\":\"RS256\",\"kid\":\"l63\"}", PAY, 1), &c),
+           AUTHZ_OK, "the 64th key by its kid");
+    ok(last_key == &many[AUTHZ_MAX_KEYS - 1] && last_nverify == 1,
+       "the 64th key: one RSA operation");
+    is_err(run(rs(H_NOKID, PAY, 0), &c), AUTHZ_OK,
+           "no kid, signer is the first key");
+    ok(last_key == &many[0] && last_nverify == 1,
+       "no kid, first key: one RSA operation");
+
+    forged = token_sig(H_NOKID, PAY, junk, sizeof(junk));
+    is_err(run(forged, &c), AUTHZ_ERR_SIGNATURE, "forged, no kid, 64 keys");
+    ok(last_nverify == 2, "forged, no kid, 64 keys: two RSA operations");
+    is_err(run_glue(forged, &c, NOW, NULL), AUTHZ_ERR_SIGNATURE,
+           "forged, no kid, 64 keys, the glue's order");
+    ok(last_nverify == 2, "the glue's order: two RSA operations");
+
+    forged = token_sig("{\"alg\":\"RS256\",\"kid\":\"a0\"}", PAY, junk,
+                       sizeof(junk));
+    is_err(run(forged, &c), AUTHZ_ERR_SIGNATURE, "forged, kid of key 1");
+    ok(last_nverify == 1, "forged with a kid: one RSA operation");
+
+    /* the trusted shortcut is for candidates only */
+
+    is_err(run_full(t, strlen(t), &c, NOW, many[2].fingerprint),
+           AUTHZ_ERR_SIGNATURE,
+           "no kid, the third key trusted: not a candidate");
+    ok(last_nverify == 2, "untrusted candidates tried: two RSA operations");
+    is_err(run_full(forged, strlen(forged), &c, NOW, many[0].fingerprint),
+           AUTHZ_OK, "forged, kid of key 1, key 1 trusted");
+    ok(last_nverify == 0, "trusted: no RSA operation");
+
+    /* a signature of another length than the key's: no RSA operation */
+
+    is_err(run(token_sig(H_NOKID, PAY, junk, 255), &c), AUTHZ_ERR_SIGNATURE,
+           "255-byte signature, 2048-bit keys");
+    ok(last_nverify == 0, "wrong signature length: no RSA operation");
+
+    /* two keys with one kid (the glue refuses it; the core still caps) */
+
+    for (i = 0; i < 4; i++) {
+        many[i] = keys[i == 3 ? 1 : 0];
+        memcpy(many[i].kid, "dup", 4);
+        many[i].kid_len = 3;
+    }
+
+    c.nkeys = 4;
+    is_err(run(rs("{\"alg\":\"RS256\",\"kid\":\"dup\"}", PAY, 1), &c),
+           AUTHZ_ERR_SIGNATURE, "four keys share a kid: two tried");
+    ok(last_nverify == 2, "shared kid: two RSA operations");
+}
+
+
+/* a kid that no key has falls back to the keys without kid, two at most */
+
+static void
+test_candidates_kid(void)
+{
+    size_t               i;
+    char                *t;
+    authz_key_t          set[5];
+    unsigned char        junk[256];
+    authz_verify_conf_t  c;
+
+    c = conf_new();
+    memset(junk, 0x5a, sizeof(junk));
+
+    /* k1 (kid "k1"), then without kid: key 2, key 2, key 1, key 1 */
+
+    set[0] = keys[0];
+
+    for (i = 1; i < 5; i++) {
+        set[i] = keys[i < 3 ? 1 : 0];
+        set[i].kid_len = 0;
+        set[i].kid[0] = '\0';
+    }
+
+    c.keys = set;
+    c.nkeys = 5;
+
+    is_err(run(rs("{\"alg\":\"RS256\",\"kid\":\"idp-7\"}", PAY, 1), &c),
+           AUTHZ_OK, "unknown kid, a key without kid verifies");
+    ok(last_key == &set[1] && last_nverify == 1,
+       "unknown kid: the first key without kid");
+    t = rs("{\"alg\":\"RS256\",\"kid\":\"idp-7\"}", PAY, 0);
+    is_err(run(t, &c), AUTHZ_ERR_SIGNATURE,
+           "unknown kid, signer is the third key without kid");
+    ok(last_nverify == 2, "unknown kid: two keys without kid tried");
+    is_err(run(rs(H_K2, PAY, 1), &c), AUTHZ_OK,
+           "kid k2, no key has it: key 2 without kid verifies");
+
+    /* a kid a key has selects that key only */
+
+    is_err(run(rs(H_K1, PAY, 1), &c), AUTHZ_ERR_SIGNATURE,
+           "kid k1 signed by key 2: no fallback to keys without kid");
+    ok(last_nverify == 1, "a known kid: one RSA operation");
+
+    /* no kid: the first two keys in order, whatever their kid */
+
+    is_err(run(rs(H_NOKID, PAY, 0), &c), AUTHZ_OK, "no kid, key 1 first");
+    ok(last_key == &set[0], "no kid: the key with kid k1 is first");
+    is_err(run(rs(H_NOKID, PAY, 1), &c), AUTHZ_OK, "no kid, key 2 second");
+    ok(last_key == &set[1] && last_nverify == 2, "no kid: second key");
+
+    /* every key has a kid: an unknown kid costs nothing */
+
+    c = conf_new();
+    is_err(run(token_sig("{\"alg\":\"RS256\",\"kid\":\"k9\"}", PAY, junk,
+                         sizeof(junk)), &c),
+           AUTHZ_ERR_KID, "unknown kid, every key has a kid");
+    ok(last_nverify == 0, "unknown kid: no RSA operation");
 }
 
 
@@ -959,6 +1129,216 @@ test_iss_aud(void)
 }
 
 
+/*
+ * payloads longer than AUTHZ_CLAIMS_FIRST_LEN encoded bytes are parsed
+ * only after the signature; up to it, before (an expired token costs no
+ * RSA operation)
+ */
+
+static void
+test_deferred(void)
+{
+    char                *big, *small, *t, *h, *input;
+    size_t               n;
+    unsigned char        sig[512], junk[256];
+    authz_verify_conf_t  c;
+
+    c = conf_new();
+    memset(junk, 0x5a, sizeof(junk));
+
+    /* 3072 JSON bytes encode to 4096 characters, 3073 to 4098 */
+
+    small = sized("{\"exp\":1795320900,\"x\":\"", 3072, "\"}");
+    big = sized("{\"exp\":1795320900,\"x\":\"", 3073, "\"}");
+
+    is_err(run_glue(rs(H_K1, small, 0), &c, NOW, NULL), AUTHZ_OK,
+           "payload of 4096 characters");
+    ok(!last_deferred && last_nverify == 1, "4096: parsed first");
+    is_err(run_glue(rs(H_K1, big, 0), &c, NOW, NULL), AUTHZ_OK,
+           "payload of 4098 characters");
+    ok(last_deferred && last_nverify == 1 && last_has_exp
+       && last_exp == 1795320900.0, "4098: deferred, exp read after it");
+
+    /* expired: no RSA operation for the small one, one for the big one */
+
+    small = sized("{\"exp\":1,\"x\":\"", 3072, "\"}");
+    big = sized("{\"exp\":1,\"x\":\"", 3073, "\"}");
+
+    is_err(run_glue(rs(H_K1, small, 0), &c, NOW, NULL), AUTHZ_ERR_EXPIRED,
+           "expired, 4096: refused");
+    ok(last_nverify == 0, "expired, 4096: no RSA operation");
+    is_err(run_glue(rs(H_K1, big, 0), &c, NOW, NULL), AUTHZ_ERR_EXPIRED,
+           "expired, 4098: refused after the signature");
+    ok(last_nverify == 1 && last_key == NULL,
+       "expired, 4098: one RSA operation, no tok.key");
+    is_err(run_glue(token_sig(H_K1, big, junk, sizeof(junk)), &c, NOW, NULL),
+           AUTHZ_ERR_SIGNATURE, "expired and forged, 4098: bad signature");
+
+    /* forged: the payload is never decoded nor parsed */
+
+    t = token_sig(H_NOKID, sized("[", 5000, "]"), junk, sizeof(junk));
+    is_err(run_glue(t, &c, NOW, NULL), AUTHZ_ERR_SIGNATURE,
+           "forged, 6668 characters, not JSON: bad signature");
+    ok(last_nverify == 2, "forged, no kid: two RSA operations");
+
+    h = b64s(H_K1);
+    t = cat(h, ".", rep("A", 4097), ".", b64(junk, sizeof(junk)), NULL);
+    is_err(run_glue(t, &c, NOW, NULL), AUTHZ_ERR_SIGNATURE,
+           "forged, payload of length 1 mod 4: not decoded");
+    t = cat(h, ".", rep("!", 4100), ".", b64(junk, sizeof(junk)), NULL);
+    is_err(run_glue(t, &c, NOW, NULL), AUTHZ_ERR_SIGNATURE,
+           "forged, payload not base64url: not decoded");
+
+    /* signed by the key, but not a valid payload: refused after it */
+
+    input = cat(h, ".", rep("!", 4100), NULL);
+    n = sign(S_RS256, 0, input, sig);
+    is_err(run_glue(cat(input, ".", b64(sig, n), NULL), &c, NOW, NULL),
+           AUTHZ_ERR_MALFORMED, "signed, payload not base64url");
+    ok(last_nverify == 1, "signed bad payload: after one RSA operation");
+    is_err(run_glue(rs(H_K1, sized("[", 4000, "]"), 0), &c, NOW, NULL),
+           AUTHZ_ERR_MALFORMED, "signed, payload an array");
+    is_err(run_glue(rs(H_K1, sized("{\"exp\":1795320900,\"x\":\"", 4000,
+                                   "\",\"x\":1}"), 0), &c, NOW, NULL),
+           AUTHZ_ERR_MALFORMED, "signed, duplicate keys");
+    is_err(run_glue(rs(H_K1, sized(cat("{\"exp\":1795320900,\"x\":",
+                                       rep("[", 16), "\"", NULL), 4000,
+                                   cat("\"", rep("]", 16), "}", NULL)), 0),
+                    &c, NOW, NULL),
+           AUTHZ_ERR_MALFORMED, "signed, nesting 17");
+    is_err(run_glue(rs(H_K1, sized("{\"x\":\"", 4000, "\"}"), 0), &c, NOW,
+                    NULL),
+           AUTHZ_ERR_NO_EXP, "signed, no exp");
+
+    /* every claim is checked after the signature, against the glue's now */
+
+    t = rs(H_K1, sized("{\"exp\":1795320100,\"x\":\"", 4000, "\"}"), 0);
+    is_err(run_glue(t, &c, NOW, NULL), AUTHZ_OK, "exp now + 100 at NOW");
+    is_err(run_glue(t, &c, NOW + 100, NULL), AUTHZ_ERR_EXPIRED,
+           "exp now + 100 at NOW + 100: the now of check_claims");
+    is_err(run_glue(rs(H_K1, sized("{\"exp\":1795320900,\"nbf\":1795320100,"
+                                   "\"x\":\"", 4000, "\"}"), 0),
+                    &c, NOW, NULL),
+           AUTHZ_ERR_NOT_YET_VALID, "deferred nbf");
+
+    c.issuers = (const authz_str_t []) {
+        { 21, (const unsigned char *) "https://other.example" }
+    };
+    c.nissuers = 1;
+    is_err(run_glue(t, &c, NOW, NULL), AUTHZ_ERR_ISSUER, "deferred iss");
+
+    /* the trusted key skips the RSA operation, never the claims */
+
+    c = conf_new();
+    t = token_sig(H_K1, sized("{\"exp\":1795320100,\"x\":\"", 4000, "\"}"),
+                  junk, sizeof(junk));
+    is_err(run_glue(t, &c, NOW, keys[0].fingerprint), AUTHZ_OK,
+           "deferred, key 1 trusted: no RSA operation");
+    ok(last_nverify == 0 && last_key == &keys[0], "trusted: tok.key set");
+    is_err(run_glue(t, &c, NOW + 100, keys[0].fingerprint),
+           AUTHZ_ERR_EXPIRED, "deferred, trusted, expired");
+
+    /* conf->claims_first moves the line */
+
+    c.claims_first = 16;
+    is_err(run_glue(rs(H_K1, "{\"exp\":1}", 0), &c, NOW, NULL),
+           AUTHZ_ERR_EXPIRED, "claims_first 16: 12 characters parsed first");
+    ok(last_nverify == 0 && !last_deferred, "claims_first 16: no RSA");
+    is_err(run_glue(rs(H_K1, "{\"exp\":1,\"x\":0}", 0), &c, NOW, NULL),
+           AUTHZ_ERR_EXPIRED, "claims_first 16: 20 characters deferred");
+    ok(last_nverify == 1 && last_deferred, "claims_first 16: one RSA");
+
+    /* the header is parsed first: 2048 encoded characters at most */
+
+    c = conf_new();
+    is_err(run(rs(sized("{\"alg\":\"RS256\",\"kid\":\"k1\",\"x\":\"", 1536,
+                        "\"}"), PAY, 0), &c),
+           AUTHZ_OK, "header of 2048 characters");
+    is_err(run(rs(sized("{\"alg\":\"RS256\",\"kid\":\"k1\",\"x\":\"", 1537,
+                        "\"}"), PAY, 0), &c),
+           AUTHZ_ERR_MALFORMED, "header of 2050 characters");
+    ok(last_nverify == 0, "header too large: no RSA operation");
+}
+
+
+/* the other order, decode, verify, check_claims, and verify twice */
+
+static void
+test_deferred_order(void)
+{
+    char                *t;
+    authz_err_e          rc;
+    authz_token_t        tok;
+    unsigned char       *data, *scratch;
+    authz_verify_conf_t  c;
+
+    c = conf_new();
+
+    t = rs(H_K1, sized("{\"exp\":1795320100,\"x\":\"", 4000, "\"}"), 0);
+
+    is_err(run_full(t, strlen(t), &c, NOW, NULL), AUTHZ_OK,
+           "deferred, claims last: ok");
+    is_err(run_full(t, strlen(t), &c, NOW + 100, NULL), AUTHZ_ERR_EXPIRED,
+           "deferred, claims last: expired");
+
+    /* between check_claims and verify a deferred token has no payload */
+
+    data = dup_exact(t, strlen(t));
+    scratch = xmalloc(strlen(t));
+
+    rc = authz_token_decode(&tok, data, strlen(t), scratch, &c);
+    is_err(rc, AUTHZ_OK, "decode of a deferred payload");
+    ok(tok.deferred && tok.payload == NULL && !tok.has_exp,
+       "after decode: deferred, no payload, no exp");
+
+    rc = authz_token_check_claims(&tok, &c, NOW + 100);
+    is_err(rc, AUTHZ_OK, "check_claims defers");
+    ok(tok.claims_pending && tok.payload == NULL,
+       "after check_claims: claims pending");
+
+    rc = authz_token_verify(&tok, &c, NULL);
+    is_err(rc, AUTHZ_ERR_EXPIRED, "verify: expired after the signature");
+    ok(tok.payload != NULL && tok.has_exp && tok.key == NULL,
+       "after verify: payload parsed, exp read, no key");
+
+    rc = authz_token_verify(&tok, &c, keys[0].fingerprint);
+    is_err(rc, AUTHZ_ERR_EXPIRED, "verify again, trusted: still expired");
+    ok(tok.key == NULL, "still no key");
+
+    authz_token_free(&tok);
+    authz_token_free(&tok);
+    ok(tok.payload == NULL, "freed");
+
+    free(scratch);
+    free(data);
+
+    /* a signed payload that is not an object stays refused */
+
+    t = rs(H_K1, sized("[\"", 4000, "\"]"), 0);
+    data = dup_exact(t, strlen(t));
+    scratch = xmalloc(strlen(t));
+
+    rc = authz_token_decode(&tok, data, strlen(t), scratch, &c);
+
+    if (rc == AUTHZ_OK) {
+        rc = authz_token_check_claims(&tok, &c, NOW);
+    }
+
+    if (rc == AUTHZ_OK) {
+        rc = authz_token_verify(&tok, &c, NULL);
+    }
+
+    is_err(rc, AUTHZ_ERR_MALFORMED, "deferred array payload: malformed");
+    ok(tok.payload == NULL, "no payload kept");
+    is_err(authz_token_verify(&tok, &c, keys[0].fingerprint),
+           AUTHZ_ERR_MALFORMED, "verify again, trusted: still malformed");
+
+    authz_token_free(&tok);
+    free(scratch);
+    free(data);
+}
+
+
 static void
 test_alg_parse(void)
 {
@@ -1362,6 +1742,8 @@ run_full(const char *t, size_t len, const authz_verify_conf_t *conf,
     }
 
     last_key = tok.key;
+    last_nverify = tok.nverify;
+    last_deferred = tok.deferred;
     last_has_exp = tok.has_exp;
     last_exp = tok.exp;
 
@@ -1379,6 +1761,73 @@ static authz_err_e
 run(const char *t, const authz_verify_conf_t *conf)
 {
     return run_full(t, strlen(t), conf, NOW, NULL);
+}
+
+
+/* decode, check the claims, verify: the order of the glue */
+
+static authz_err_e
+run_glue(const char *t, const authz_verify_conf_t *conf, time_t now,
+    const unsigned char *trusted)
+{
+    size_t          len;
+    authz_err_e     rc;
+    authz_token_t   tok;
+    unsigned char  *data, *scratch;
+
+    len = strlen(t);
+    data = dup_exact(t, len);
+    scratch = xmalloc(len);
+
+    rc = authz_token_decode(&tok, data, len, scratch, conf);
+
+    if (rc == AUTHZ_OK) {
+        rc = authz_token_check_claims(&tok, conf, now);
+    }
+
+    if (rc == AUTHZ_OK) {
+        rc = authz_token_verify(&tok, conf, trusted);
+    }
+
+    if (rc != AUTHZ_OK && tok.detail == NULL) {
+        missing_detail++;
+        diag("no detail for %s", ename(rc));
+    }
+
+    if (rc == AUTHZ_OK && !json_is_object(tok.payload)) {
+        missing_detail++;
+        diag("accepted without a payload object");
+    }
+
+    last_key = tok.key;
+    last_nverify = tok.nverify;
+    last_deferred = tok.deferred;
+    last_has_exp = tok.has_exp;
+    last_exp = tok.exp;
+
+    authz_token_free(&tok);
+
+    free(scratch);
+    free(data);
+
+    return rc;
+}
+
+
+/* head, then "x" up to len bytes in all, then tail (counted in len) */
+
+static char *
+sized(const char *head, size_t len, const char *tail)
+{
+    size_t  fixed;
+
+    fixed = strlen(head) + strlen(tail);
+
+    if (len < fixed) {
+        abort();
+    }
+
+    return cat(head, rep("x", len - fixed), tail, NULL);
 }
 
 

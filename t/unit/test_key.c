@@ -15,6 +15,7 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -29,6 +30,11 @@
 static authz_key_t  keys[TEST_MAX_KEYS];
 static size_t       nkeys;
 static char         err[256];
+
+/* what the skip callback was told */
+static size_t       nskipped;
+static char         skipped[256];
+static int          skip_data;
 
 
 static void test_fatal(const char *what);
@@ -49,6 +55,10 @@ static int test_load(const char *text, const char *pem_kid);
 static int test_load_max(const char *text, const char *pem_kid, size_t max);
 static int test_fails(const char *text, const char *pem_kid,
     const char *reason);
+static int test_skips(const char *text, const char *reason);
+static void test_skip(void *data, const char *reason);
+static EVP_PKEY *test_rsa_made(int bits, unsigned long e);
+static void test_caps(EVP_PKEY *a);
 static void test_reset(void);
 static EVP_PKEY *test_rsa_pss_gen(void);
 static int test_fp_eq(const unsigned char *a, const unsigned char *b);
@@ -168,9 +178,11 @@ main(void)
     s = test_cat(b_spki, "");
     test_reset();
     rc = authz_key_load((unsigned char *) a_spki, strlen(a_spki), "x",
-                        keys, &nkeys, AUTHZ_MAX_KEYS, err, sizeof(err));
+                        keys, &nkeys, AUTHZ_MAX_KEYS, err, sizeof(err),
+                        NULL, NULL);
     rc |= authz_key_load((unsigned char *) s, strlen(s), "y",
-                         keys, &nkeys, AUTHZ_MAX_KEYS, err, sizeof(err));
+                         keys, &nkeys, AUTHZ_MAX_KEYS, err, sizeof(err),
+                         NULL, NULL);
     ok(rc == 0 && nkeys == 2 && strcmp(keys[1].kid, "y") == 0
        && test_fp_eq(keys[1].fingerprint, fp_b), "second load appends");
     free(s);
@@ -265,7 +277,7 @@ main(void)
 
     test_reset();
     rc = authz_key_load(NULL, 0, NULL, keys, &nkeys, AUTHZ_MAX_KEYS, err,
-                        sizeof(err));
+                        sizeof(err), NULL, NULL);
     ok(rc == -1 && nkeys == 0, "null buffer refused");
 
     s = test_cat(a_spki, "");
@@ -413,28 +425,29 @@ main(void)
     /* public exponent and modulus sanity */
 
     t = test_jwks_fmt(a_n, "AQ", "");
-    ok(test_fails(t, NULL, "exponent must be odd and greater than 1"),
-       "e = 1 refused");
+    ok(test_skips(t, "RSA public exponent is not 65537"),
+       "e = 1 skipped");
     free(t);
 
     t = test_jwks_fmt(a_n, "AAI", "");
-    ok(test_fails(t, NULL, "exponent must be odd"), "even e refused");
+    ok(test_skips(t, "RSA public exponent is not 65537"), "even e skipped");
     free(t);
 
     t = test_jwks_fmt(a_n, "AQAAAAAAAAAAAQ", "");
-    ok(test_fails(t, NULL, "exponent of more than 64 bits"),
-       "huge e refused");
+    ok(test_skips(t, "RSA public exponent is not 65537"),
+       "huge e skipped");
     free(t);
 
     t = test_jwks_fmt(a_n, "Aw", "");
-    ok(test_load(t, NULL) == 0, "e = 3 accepted");
+    ok(test_skips(t, "RSA public exponent is not 65537"),
+       "e = 3 skipped");
     free(t);
 
     s = test_cat(a_n, "");
     s[nlen - 2] = 'A';
     s[nlen - 1] = 'A';
     t = test_jwks_fmt(s, a_e, "");
-    ok(test_fails(t, NULL, "RSA modulus is even"), "even modulus refused");
+    ok(test_skips(t, "RSA modulus is even"), "even modulus skipped");
     free(s);
     free(t);
 
@@ -442,8 +455,8 @@ main(void)
     memset(der, 0xff, 2100);
     s = test_b64url(der, 2100);
     t = test_jwks_fmt(s, a_e, "");
-    ok(test_fails(t, NULL, "RSA key of 16800 bits, at most 16384"),
-       "too large modulus refused");
+    ok(test_skips(t, "RSA key of 16800 bits, at most 8192 allowed"),
+       "too large modulus skipped");
     free(der);
     free(s);
     free(t);
@@ -456,6 +469,8 @@ main(void)
     rc = test_load(s, NULL);
     ok(rc == 0 && nkeys == 1 && strcmp(keys[0].kid, "b") == 0,
        "use enc skipped");
+    ok(nskipped == 1 && strstr(skipped, "key \"enc\": \"use\" is not \"sig\"")
+       != NULL && err[0] == '\0', "use enc: skip reported, no error");
     free(s);
 
     s = test_jwks(jwk, 1);
@@ -468,6 +483,9 @@ main(void)
     rc = test_load(s, NULL);
     ok(rc == 0 && nkeys == 1 && strcmp(keys[0].kid, "b") == 0,
        "key_ops without verify skipped");
+    ok(nskipped == 1
+       && strstr(skipped, "key \"wrap\": \"key_ops\" lacks \"verify\"")
+          != NULL, "key_ops: skip reported");
     free(s);
     free(jwk[0]);
 
@@ -568,7 +586,8 @@ main(void)
 
     for (i = 0; i < AUTHZ_MAX_KEYS - 1; i++) {
         rc = authz_key_load((unsigned char *) a_spki, strlen(a_spki), "p",
-                            keys, &nkeys, AUTHZ_MAX_KEYS, err, sizeof(err));
+                            keys, &nkeys, AUTHZ_MAX_KEYS, err, sizeof(err),
+                            NULL, NULL);
         if (rc != 0) {
             break;
         }
@@ -580,7 +599,7 @@ main(void)
     jwk[1] = b_jwk;
     s = test_jwks(jwk, 2);
     rc = authz_key_load((unsigned char *) s, strlen(s), NULL, keys, &nkeys,
-                        AUTHZ_MAX_KEYS, err, sizeof(err));
+                        AUTHZ_MAX_KEYS, err, sizeof(err), NULL, NULL);
     ok(rc == -1 && nkeys == AUTHZ_MAX_KEYS - 1
        && keys[AUTHZ_MAX_KEYS - 1].pkey == NULL
        && keys[AUTHZ_MAX_KEYS - 2].pkey != NULL
@@ -593,18 +612,18 @@ main(void)
     test_reset();
     nkeys = 3;
     rc = authz_key_load((unsigned char *) s, strlen(s), NULL, keys, &nkeys,
-                        AUTHZ_MAX_KEYS, err, sizeof(err));
+                        AUTHZ_MAX_KEYS, err, sizeof(err), NULL, NULL);
     ok(rc == -1 && nkeys == 3 && keys[3].pkey == NULL,
        "good key then bad key: n unchanged, good key freed");
     free(s);
     nkeys = 0;
 
     rc = authz_key_load((unsigned char *) w_spki, strlen(w_spki), NULL, keys,
-                        &nkeys, AUTHZ_MAX_KEYS, NULL, 0);
+                        &nkeys, AUTHZ_MAX_KEYS, NULL, 0, NULL, NULL);
     ok(rc == -1 && nkeys == 0, "no error buffer is fine");
 
     rc = authz_key_load((unsigned char *) w_spki, strlen(w_spki), NULL, keys,
-                        &nkeys, AUTHZ_MAX_KEYS, err, 8);
+                        &nkeys, AUTHZ_MAX_KEYS, err, 8, NULL, NULL);
     ok(rc == -1 && strlen(err) == 7, "error truncated to errlen");
 
     ok(ERR_peek_error() == 0, "no openssl errors left queued");
@@ -617,6 +636,20 @@ main(void)
     authz_key_free(&keys[0]);
     ok(keys[0].pkey == NULL, "authz_key_free twice is harmless");
     nkeys = 0;
+
+    /* a weak key in a JWKS is skipped, as a single JWK it is refused */
+
+    jwk[0] = a_jwk;
+    jwk[1] = w_jwk;
+    s = test_jwks(jwk, 2);
+    rc = test_load(s, NULL);
+    ok(rc == 0 && nkeys == 1 && strcmp(keys[0].kid, "a") == 0
+       && nskipped == 1
+       && strstr(skipped, "key \"w\": RSA key of 1024 bits, at least 2048")
+          != NULL, "rsa-1024 in a jwks skipped");
+    free(s);
+
+    test_caps(a);
 
     test_reset();
 
@@ -986,6 +1019,8 @@ test_reset(void)
 
     memset(keys, 0, sizeof(keys));
     nkeys = 0;
+    nskipped = 0;
+    skipped[0] = '\0';
 }
 
 
@@ -1002,7 +1037,46 @@ test_load_max(const char *text, const char *pem_kid, size_t max)
     test_reset();
 
     return authz_key_load((const unsigned char *) text, strlen(text),
-                          pem_kid, keys, &nkeys, max, err, sizeof(err));
+                          pem_kid, keys, &nkeys, max, err, sizeof(err),
+                          test_skip, &skip_data);
+}
+
+
+/* a JWKS whose one key is skipped: the load fails, the reason is told */
+
+static int
+test_skips(const char *text, const char *reason)
+{
+    int  rc;
+
+    rc = test_load(text, NULL);
+
+    if (rc != -1 || nkeys != 0 || nskipped != 1
+        || strstr(err, "no usable signing key") == NULL)
+    {
+        diag("rc %d, nkeys %zu, skipped %zu, error \"%s\"", rc, nkeys,
+             nskipped, err);
+        return 0;
+    }
+
+    if (strstr(skipped, reason) == NULL) {
+        diag("skipped \"%s\", expected \"%s\"", skipped, reason);
+        return 0;
+    }
+
+    return 1;
+}
+
+
+static void
+test_skip(void *data, const char *reason)
+{
+    if (data != &skip_data) {
+        test_fatal("skip callback data");
+    }
+
+    nskipped++;
+    snprintf(skipped, sizeof(skipped), "%s", reason);
 }
 
 
@@ -1026,6 +1100,249 @@ test_fails(const char *text, const char *pem_kid, const char *reason)
     }
 
     return 1;
+}
+
+
+/*
+ * RSA-8192 is the largest key, 65537 the only exponent (authz_key.h);
+ * the keys over the limits are made from hand-made n and e, which
+ * need not be valid for signing to be refused
+ */
+
+static void
+test_caps(EVP_PKEY *a)
+{
+    int        i, rc;
+    char      *s, *t, *n, *big, kid[16], *jwk[AUTHZ_MAX_KEYS + 2];
+    EVP_PKEY  *k8192, *k8193, *k16384, *e3, *e65539, *e32;
+
+    k8192 = test_rsa_made(8192, 65537);
+    k8193 = test_rsa_made(8193, 65537);
+    k16384 = test_rsa_made(16384, 65537);
+    e3 = test_rsa_made(2048, 3);
+    e65539 = test_rsa_made(2048, 65539);
+    e32 = test_rsa_made(2048, 4294967295UL);
+
+    /* PEM: the key of the file is refused */
+
+    s = test_pem_spki(k8192);
+    rc = test_load(s, "big");
+    ok(rc == 0 && nkeys == 1 && EVP_PKEY_get_bits(keys[0].pkey) == 8192,
+       "8192-bit spki accepted");
+    free(s);
+
+    s = test_pem_spki(k8193);
+    ok(test_fails(s, NULL, "RSA key of 8193 bits, at most 8192 allowed"),
+       "8193-bit spki refused");
+    free(s);
+
+    s = test_pem_pkcs1(k8193);
+    ok(test_fails(s, "k", "RSA key of 8193 bits, at most 8192 allowed"),
+       "8193-bit pkcs#1 refused");
+    free(s);
+
+    s = test_pem_spki(k16384);
+    ok(test_fails(s, NULL, "RSA key of 16384 bits, at most 8192 allowed"),
+       "16384-bit spki refused");
+    free(s);
+
+    s = test_pem_spki(e3);
+    ok(test_fails(s, NULL, "RSA public exponent is not 65537"),
+       "e = 3 spki refused");
+    free(s);
+
+    s = test_pem_spki(e65539);
+    ok(test_fails(s, NULL, "RSA public exponent is not 65537"),
+       "e = 65539 spki refused");
+    free(s);
+
+    s = test_pem_spki(e32);
+    ok(test_fails(s, NULL, "RSA public exponent is not 65537"),
+       "e = 2^32 - 1 spki refused");
+    free(s);
+
+    s = test_pem_spki(a);
+    n = test_pem_spki(k8193);
+    t = test_cat(s, n);
+    ok(test_fails(t, NULL, "PEM block #2: RSA key of 8193 bits"),
+       "pem file with a good key and an 8193-bit key refused");
+    free(s);
+    free(n);
+    free(t);
+
+    /* a single JWK: refused */
+
+    s = test_jwk(k8192, "big", "");
+    rc = test_load(s, NULL);
+    ok(rc == 0 && nkeys == 1, "8192-bit jwk accepted");
+    free(s);
+
+    s = test_jwk(k8193, "big", "");
+    ok(test_fails(s, NULL, "key \"big\": RSA key of 8193 bits, at most "
+                  "8192 allowed"), "8193-bit jwk refused");
+    ok(nskipped == 0, "a single jwk is not skipped");
+    free(s);
+
+    s = test_jwk(e3, "e3", "");
+    ok(test_fails(s, NULL, "key \"e3\": RSA public exponent is not 65537"),
+       "e = 3 jwk refused");
+    free(s);
+
+    /* a JWKS: skipped, each with its reason, the others loaded */
+
+    jwk[0] = test_jwk(k8193, "big", "");
+    jwk[1] = test_jwk(a, "a", "");
+    jwk[2] = test_jwk(k16384, "huge", "");
+    s = test_jwks(jwk, 3);
+    rc = test_load(s, NULL);
+    ok(rc == 0 && nkeys == 1 && strcmp(keys[0].kid, "a") == 0
+       && nskipped == 2 && err[0] == '\0',
+       "jwks: 8193 and 16384 bits skipped, the 2048-bit key loaded");
+    ok(strstr(skipped, "key \"huge\": RSA key of 16384 bits, at most 8192 "
+              "allowed") != NULL, "jwks: the reason of the last skip");
+    free(s);
+
+    s = test_jwks(jwk, 1);
+    ok(test_skips(s, "key \"big\": RSA key of 8193 bits"),
+       "jwks of an 8193-bit key only: no usable key");
+    free(s);
+
+    for (i = 0; i < 3; i++) {
+        free(jwk[i]);
+    }
+
+    jwk[0] = test_jwk(e65539, "e", "");
+    jwk[1] = test_jwk(k8192, "k", "");
+    s = test_jwks(jwk, 2);
+    rc = test_load(s, NULL);
+    ok(rc == 0 && nkeys == 1 && strcmp(keys[0].kid, "k") == 0
+       && nskipped == 1
+       && strstr(skipped, "key \"e\": RSA public exponent is not 65537")
+          != NULL, "jwks: e = 65539 skipped, 8192 bits loaded");
+    free(s);
+    free(jwk[0]);
+    free(jwk[1]);
+
+    /* 65537 with a leading zero byte is 65537 (as n may have one) */
+
+    n = test_bn_b64url(a, OSSL_PKEY_PARAM_RSA_N, 0);
+    s = test_jwks_fmt(n, "AAEAAQ", "");
+    rc = test_load(s, NULL);
+    ok(rc == 0 && nkeys == 1, "e = 65537 with a leading zero accepted");
+    free(s);
+
+    /* "n" of more than 4096 characters: over the limit, skipped */
+
+    big = malloc(4098);
+    if (big == NULL) {
+        test_fatal("malloc()");
+    }
+
+    memset(big, 'w', 4097);
+    big[4097] = '\0';
+    s = test_jwks_fmt(big, "AQAB", "");
+    ok(test_skips(s, "\"n\" is too long"), "n of 4097 characters skipped");
+    free(s);
+
+    s = test_jwks_fmt(n, big, "");
+    ok(test_skips(s, "\"e\" is too long"), "e of 4097 characters skipped");
+    free(s);
+    free(big);
+    free(n);
+
+    /* skipped keys do not count against the 64 */
+
+    for (i = 0; i < AUTHZ_MAX_KEYS; i++) {
+        snprintf(kid, sizeof(kid), "k%d", i);
+        jwk[i + 1] = test_jwk(a, kid, "");
+    }
+
+    jwk[0] = test_jwk(k8193, "big", "");
+    s = test_jwks(jwk, AUTHZ_MAX_KEYS + 1);
+    rc = test_load(s, NULL);
+    ok(rc == 0 && nkeys == AUTHZ_MAX_KEYS && nskipped == 1,
+       "64 keys and a skipped 8193-bit key");
+    free(s);
+
+    for (i = 0; i <= AUTHZ_MAX_KEYS; i++) {
+        free(jwk[i]);
+    }
+
+    /* no callback: skipped all the same */
+
+    jwk[0] = test_jwk(k8193, "big", "");
+    jwk[1] = test_jwk(a, "a", "");
+    s = test_jwks(jwk, 2);
+    test_reset();
+    rc = authz_key_load((unsigned char *) s, strlen(s), NULL, keys, &nkeys,
+                        AUTHZ_MAX_KEYS, err, sizeof(err), NULL, NULL);
+    ok(rc == 0 && nkeys == 1, "skipped without a callback");
+    free(s);
+    free(jwk[0]);
+    free(jwk[1]);
+
+    test_reset();
+
+    EVP_PKEY_free(k8192);
+    EVP_PKEY_free(k8193);
+    EVP_PKEY_free(k16384);
+    EVP_PKEY_free(e3);
+    EVP_PKEY_free(e65539);
+    EVP_PKEY_free(e32);
+}
+
+
+/* a public RSA key of exactly bits bits (odd, not a product of primes) */
+
+static EVP_PKEY *
+test_rsa_made(int bits, unsigned long e)
+{
+    int              len;
+    BIGNUM          *bn_n, *bn_e;
+    EVP_PKEY        *pkey;
+    OSSL_PARAM      *params;
+    EVP_PKEY_CTX    *ctx;
+    unsigned char   *buf;
+    OSSL_PARAM_BLD  *bld;
+
+    len = (bits + 7) / 8;
+
+    buf = malloc(len);
+    if (buf == NULL) {
+        test_fatal("malloc()");
+    }
+
+    memset(buf, 0x5a, len);
+    buf[0] = (unsigned char) (1 << ((bits - 1) % 8));
+    buf[len - 1] |= 0x01;
+
+    bn_n = BN_bin2bn(buf, len, NULL);
+    bn_e = BN_new();
+    bld = OSSL_PARAM_BLD_new();
+    ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    pkey = NULL;
+    params = NULL;
+
+    if (bn_n == NULL || bn_e == NULL || bld == NULL || ctx == NULL
+        || BN_num_bits(bn_n) != bits
+        || BN_set_word(bn_e, e) != 1
+        || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) != 1
+        || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) != 1
+        || (params = OSSL_PARAM_BLD_to_param(bld)) == NULL
+        || EVP_PKEY_fromdata_init(ctx) != 1
+        || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+    {
+        test_fatal("hand-made RSA key");
+    }
+
+    OSSL_PARAM_free(params);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn_e);
+    BN_free(bn_n);
+    free(buf);
+
+    return pkey;
 }
 
 
