@@ -32,6 +32,8 @@ static ngx_int_t ngx_http_authz_error_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_authz_cache_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_authz_version_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_http_authz_eval_t *ngx_http_authz_variable_eval(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_authz_json_value(ngx_http_request_t *r,
@@ -84,6 +86,9 @@ static ngx_http_variable_t  ngx_http_authz_vars[] = {
 
     { ngx_string("authz_cache"), NULL, ngx_http_authz_cache_variable,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_version"), NULL, ngx_http_authz_version_variable,
+      0, 0, 0 },
 
     { ngx_string("authz_claim_"), NULL, ngx_http_authz_prefix_variable,
       0, NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_PREFIX, 0 },
@@ -502,6 +507,19 @@ ngx_http_authz_cache_variable(ngx_http_request_t *r,
                                                   : NGX_HTTP_AUTHZ_CACHE_OFF;
 
     ngx_http_authz_set(v, states[cache].data, states[cache].len);
+
+    return NGX_OK;
+}
+
+
+/* the module's version, from debian/changelog at build time */
+
+static ngx_int_t
+ngx_http_authz_version_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_authz_set(v, (u_char *) NGX_HTTP_AUTHZ_VERSION,
+                       sizeof(NGX_HTTP_AUTHZ_VERSION) - 1);
 
     return NGX_OK;
 }

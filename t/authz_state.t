@@ -209,6 +209,11 @@ http {
         location = /page.json {
         }
 
+        location = /version {
+            add_header X-Authz-Version $authz_version;
+            empty_gif;
+        }
+
         # identity headers under names CGI maps onto the same parameter
 
         location /raw/ {
@@ -277,7 +282,7 @@ $t->write_file('404.html', "<p>operator 404</p>\n");
 my $raw_port = $t->port(8083);
 my $raw_pid = raw_upstream($raw_port);
 
-$t->run->plan(45);
+$t->run->plan(46);
 
 ###############################################################################
 
@@ -430,6 +435,13 @@ for my $port (8080, 8082) {
 
 $r = $t->get('/raw-off/x', port => 8082, headers => ['X.User.Id' => 'mal']);
 unlike($r->{body}, qr/mal/i, 'cgi names: stripped where authz is off');
+
+# $authz_version: the version of debian/changelog without its revision
+
+my ($changelog) = $t->read_file("$FindBin::Bin/../debian/changelog")
+    =~ /^\S+ \((?:\d+:)?([^)]*)-[^-)]*\)/;
+is($t->get('/version')->{headers}{'x-authz-version'}, $changelog,
+    '$authz_version');
 
 # a server-level "if" never reaches the access phase: no key needed there
 
