@@ -7,13 +7,19 @@
 # 403, with "=" and without, to named and normal locations) and
 # X-Accel-Redirect, each location with its own mode, token source and
 # key set, with variable reads at server level, before the access phase
-# and in the log; every kind of token (valid with k1 or k2, expired,
-# forged, absent) in every source the server reads, and spoofed
-# identity headers on every request.  The invariant: the upstream never
-# receives an identity that is not carried by a token that verified,
-# with a key the forwarding location trusts, from that location's own
-# token source; and the status and the forwarding location are the ones
-# nginx's redirect rules give (t/lib/AuthzRedirect.pm is the model).
+# and in the access log; every kind of token (valid with k1 or k2,
+# expired, forged, absent) in every source the server reads, and
+# spoofed identity headers on every request.
+#
+# The invariant: the upstream never receives an identity that is not
+# carried by a token that verified, with a key the forwarding location
+# trusts, from that location's own token source (an "authz off"
+# location may only pass on the identity of an allow with no refusal
+# after it, as t/authz_redirect.t and docs/design.md have it).  Also:
+# the status and the forwarding location are the ones nginx's redirect
+# rules give (t/lib/AuthzRedirect.pm is the model), no 5xx, no crash,
+# and what the access log and a response header read of the request
+# after the chain is never freed memory.
 #
 # AUTHZ_REDIRECT_SEED (default 1), AUTHZ_REDIRECT_CONFIGS (default 500),
 # AUTHZ_REDIRECT_ONLY=17,42 (just those), AUTHZ_REDIRECT_FULL=1 (all
@@ -21,7 +27,8 @@
 # AUTHZ_REDIRECT_PER_NGINX (servers per nginx, 100),
 # AUTHZ_REDIRECT_OFF=strict (an "authz off" location forwards no
 # identity even after an allowed one), AUTHZ_REDIRECT_DIAG (detailed
-# reports per failure class, 3).
+# reports per failure class, 3), AUTHZ_REDIRECT_VERBOSE=1 (every
+# request with what the model expected).
 
 ###############################################################################
 
@@ -377,10 +384,12 @@ sub report {
         $seen{ $f->{class} } = 1 unless $c->{configs}{$i}++;
     }
 
-    my $cmd = "AUTHZ_REDIRECT_SEED=$SEED AUTHZ_REDIRECT_ONLY=$i"
-        . ($FULL ? ' AUTHZ_REDIRECT_FULL=1' : '')
-        . ($STRICT_OFF ? ' AUTHZ_REDIRECT_OFF=strict' : '')
-        . ' prove -v t/authz_redirect_random.t';
+    my $cmd = join ' ', (map { "$_=$ENV{$_}" }
+            grep { defined $ENV{$_} } qw(AUTHZ_MODULE AUTHZ_NGINX)),
+        "AUTHZ_REDIRECT_SEED=$SEED AUTHZ_REDIRECT_ONLY=$i",
+        ($FULL ? 'AUTHZ_REDIRECT_FULL=1' : ()),
+        ($STRICT_OFF ? 'AUTHZ_REDIRECT_OFF=strict' : ()),
+        'prove -v t/authz_redirect_random.t';
 
     my $detail = grep { keys %{ $classes{$_}{configs} } <= $DIAG } keys %seen;
 
@@ -396,6 +405,7 @@ sub report {
     diag("seed $SEED, config $i"
         . ($cfg->{pinned} ? ' (the reproduction of issue 9)' : '')
         . ": " . @$fails . " failures; reproduce with\n    $cmd\n"
+        . "(AUTHZ_TEST_LEAVE=1 keeps nginx.conf and error.log)\n"
         . render_server($cfg, %$o));
 
     for my $f (@show[0 .. ($#show < 1 ? $#show : 1)]) {

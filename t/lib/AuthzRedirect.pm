@@ -457,7 +457,7 @@ sub _legit {
 
 # what the forwarded identity is, for the failure classes
 sub _whose {
-    my ($mode, $own, $keys, $got, $toks) = @_;
+    my ($mode, $own, $keys, $got, $toks, $strict_off) = @_;
 
     my ($sub) = split /\|/, $got;
     return 'none where one was due' if $got eq '';
@@ -467,7 +467,8 @@ sub _whose {
     return 'unknown' unless $tok;
     return 'forged token' if $tok->{forged};
     return 'expired token' if $tok->{expired};
-    return 'authz off location, identity no allow carried there'
+    return $strict_off ? 'authz off location forwarded an identity'
+        : 'authz off location, identity no allow carried there'
         if $mode eq 'off';
     return 'token signed by a key the location does not trust'
         unless grep { $_ eq $tok->{signer} } @$keys;
@@ -528,7 +529,8 @@ sub check {
     }
 
     unless (grep { $_ eq $got } @allowed) {
-        push @p, ['identity: ' . _whose($mode, $tok, $keys, $got, $toks),
+        push @p, ['identity: ' . _whose($mode, $tok, $keys, $got, $toks,
+            $strict_off),
             "l$j ($mode) forwarded \"$got\", allowed: "
             . join(' or ', map { "\"$_\"" } @allowed)];
     }
