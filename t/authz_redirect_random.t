@@ -37,6 +37,7 @@ use strict;
 
 use Test::More;
 
+use File::Path ();
 use JSON::PP ();
 use Time::HiRes ();
 
@@ -69,6 +70,13 @@ my @indexes = @ONLY ? @ONLY : 0 .. $CONFIGS - 1;
 my @batches;
 push @batches, [splice @indexes, 0, $PER] while @indexes;
 
+# the test directories of a long run live in build/, where nobody else
+# cleans up
+unless ($ENV{TMPDIR}) {
+    $ENV{TMPDIR} = "$FindBin::Bin/../build/tmp";
+    File::Path::make_path($ENV{TMPDIR}, { mode => 0755 });
+}
+
 my $t = AuthzTest->new->has('module');
 
 my $nconfigs = map { @$_ } @batches;
@@ -91,6 +99,7 @@ for my $batch (@batches) {
 
     $t->write_file_expand('nginx.conf', nginx_conf(\@cfgs, %o));
     $t->run;
+    my ($master) = ($t->read_file('nginx.pid') // '') =~ /^(\d+)/;
 
     my @done = map { send_requests($t, $_) } @cfgs;
     my $log = read_log($t);
@@ -100,8 +109,14 @@ for my $batch (@batches) {
         assert_config($d, $log, \%o);
     }
 
+    my $dir = $t->testdir;
     $t->stop;
     undef $t;
+
+    # the harness stops nginx by its pid file: if the test directory
+    # went away, this nginx would be left running
+    kill 'TERM', $master if $master && (slurp("/proc/$master/cmdline")
+        // '') =~ /nginx.*\Q$dir\E/s;
 }
 
 diag(sprintf 'seed %s: %d configurations, %d requests in %.1f s',
@@ -147,7 +162,11 @@ sub assert_config {
         my @p = check($cfg, $f->{tok}, $f->{m}, $f->{r}{status}, $f->{e},
             $STRICT_OFF);
 
-        if (defined $f->{r}{status}) {
+        if (!$log) {
+            push @p, ['harness', 'the access log is gone (test directory '
+                . 'removed while nginx ran?)'];
+
+        } elsif (defined $f->{r}{status}) {
             my $line = $log->{"$i.$f->{k}"};
             push @p, $line ? check_memory($f->{tok}, $line)
                 : ['memory', 'no access log line'];
@@ -170,7 +189,8 @@ sub assert_config {
     report($cfg, $o, [@inv, @other]) if @inv || @other;
 }
 
-# the access log: request id => [name, kind, value] of each field
+# the access log: request id => [name, kind, value] of each field;
+# undef when the file is gone
 sub read_log {
     my ($t) = @_;
 
@@ -181,7 +201,9 @@ sub read_log {
         ['$authz_map_tenant', 'map']);
     my %log;
 
-    for my $line (split /\n/, $t->read_file('vars.log') // '') {
+    my $text = $t->read_file('vars.log') // return undef;
+
+    for my $line (split /\n/, $text) {
         my ($id, @v) = split /\|/, $line, -1;
         pop @v if @v && $v[-1] eq '';
         $log{$id} = @v == @names
@@ -231,6 +253,13 @@ sub request_headers {
     }
 
     return @h;
+}
+
+sub slurp {
+    my ($path) = @_;
+    open my $fh, '<', $path or return undef;
+    local $/;
+    return scalar <$fh>;
 }
 
 sub parse_lines {
