@@ -18,7 +18,7 @@ MINT       := $(BUILD)/authz-mint
 PROVE_JOBS ?= 2
 
 .PHONY: all deps module mint test unit demo run bench clean test-asan \
-        test-valgrind fuzz deb
+        test-valgrind fuzz deb test-redirects
 
 all: module mint
 
@@ -70,6 +70,14 @@ bench: deps all
 
 clean:
 	rm -rf $(BUILD)
+
+# t/authz_redirect_random.t at length: 20,000 generated servers by
+# default, a new seed each run (printed) unless AUTHZ_REDIRECT_SEED is set
+
+test-redirects: deps all
+	AUTHZ_REDIRECT_CONFIGS=$${AUTHZ_REDIRECT_CONFIGS:-20000} \
+	AUTHZ_REDIRECT_SEED=$${AUTHZ_REDIRECT_SEED:-$$(date +%s)} \
+	    prove t/authz_redirect_random.t
 
 # the module built with AddressSanitizer and UBSan, loaded into Debian's
 # nginx with the runtimes preloaded; the harness fails a test file on any
