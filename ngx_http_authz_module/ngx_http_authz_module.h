@@ -226,5 +226,15 @@ ngx_int_t ngx_http_authz_cache_lookup(ngx_http_request_t *r,
 void ngx_http_authz_cache_store(ngx_http_request_t *r, u_char *hash,
     const u_char *fingerprint, time_t expire);
 
+typedef struct {
+    ngx_uint_t                  hits;
+    ngx_uint_t                  misses;
+    ngx_uint_t                  evictions;
+    ngx_uint_t                  entries;
+} ngx_http_authz_cache_stats_t;
+
+void ngx_http_authz_cache_stats(ngx_http_authz_main_conf_t *amcf,
+    ngx_http_authz_cache_stats_t *st);
+
 
 #endif /* _NGX_HTTP_AUTHZ_MODULE_H_INCLUDED_ */
