@@ -166,7 +166,7 @@ http {
 EOF
 
 $t->write_file_expand('nginx.conf', $conf);
-$t->run->plan(54);
+$t->run->plan(55);
 
 ###############################################################################
 
@@ -347,6 +347,14 @@ SKIP: {
     skip 'promtool is not installed (Debian package prometheus)', 1
         unless defined $rc;
     is($rc, 0, 'promtool check metrics') or diag($out);
+}
+
+SKIP: {
+    my ($rc, $out) = promtool(undef,
+        "$FindBin::Bin/../docs/examples/authz-alerts.yml");
+    skip 'promtool is not installed (Debian package prometheus)', 1
+        unless defined $rc;
+    is($rc, 0, 'promtool check rules on the example alerts') or diag($out);
 }
 
 # JSON: the same numbers, with nothing moving in between

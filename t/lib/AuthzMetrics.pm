@@ -238,12 +238,18 @@ sub family_sum {
     return $sum;
 }
 
-# (exit code, output) of "promtool check metrics"; () without promtool
+# (exit code, output) of "promtool check metrics" on $text, or of
+# "promtool check rules $file"; () without promtool
 sub promtool {
-    my ($text) = @_;
+    my ($text, $rules) = @_;
 
     my ($bin) = grep { -x } map { "$_/promtool" } split /:/, $ENV{PATH} // '';
     return () unless $bin;
+
+    if (defined $rules) {
+        my $out = `$bin check rules '$rules' 2>&1`;
+        return ($? >> 8, $out);
+    }
 
     require File::Temp;
     my ($fh, $in) = File::Temp::tempfile(UNLINK => 1);
