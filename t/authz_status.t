@@ -166,7 +166,7 @@ http {
 EOF
 
 $t->write_file_expand('nginx.conf', $conf);
-$t->run->plan(55);
+$t->run->plan(56);
 
 ###############################################################################
 
@@ -352,9 +352,14 @@ SKIP: {
 SKIP: {
     my ($rc, $out) = promtool(undef,
         "$FindBin::Bin/../docs/examples/authz-alerts.yml");
-    skip 'promtool is not installed (Debian package prometheus)', 1
+    skip 'promtool is not installed (Debian package prometheus)', 2
         unless defined $rc;
     is($rc, 0, 'promtool check rules on the example alerts') or diag($out);
+
+    my $test = "$FindBin::Bin/../docs/examples/authz-alerts.test.yml";
+    $out = `promtool test rules '$test' 2>&1`;
+    is($? >> 8, 0, 'promtool test rules: the example alerts fire')
+        or diag($out);
 }
 
 # JSON: the same numbers, with nothing moving in between
