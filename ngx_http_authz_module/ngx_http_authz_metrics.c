@@ -50,6 +50,7 @@ typedef struct {
 
 static ngx_int_t ngx_http_authz_metrics_format(ngx_http_request_t *r,
     ngx_uint_t *json);
+static ngx_int_t ngx_http_authz_metrics_send(ngx_http_authz_metrics_t *m);
 static ngx_int_t ngx_http_authz_metrics_family(ngx_http_authz_metrics_t *m,
     ngx_http_authz_metrics_family_t *f);
 static ngx_int_t ngx_http_authz_metrics_sample(ngx_http_authz_metrics_t *m,
@@ -160,7 +161,20 @@ ngx_http_authz_status_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (m.json) {
+    return ngx_http_authz_metrics_send(&m);
+}
+
+
+static ngx_int_t
+ngx_http_authz_metrics_send(ngx_http_authz_metrics_t *m)
+{
+    ngx_int_t            rc;
+    ngx_table_elt_t     *h;
+    ngx_http_request_t  *r;
+
+    r = m->r;
+
+    if (m->json) {
         ngx_str_set(&r->headers_out.content_type, "application/json");
 
     } else {
@@ -169,7 +183,7 @@ ngx_http_authz_status_handler(ngx_http_request_t *r)
 
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = m.size;
+    r->headers_out.content_length_n = m->size;
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
@@ -186,10 +200,10 @@ ngx_http_authz_status_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    m.b->last_buf = (r == r->main) ? 1 : 0;
-    m.b->last_in_chain = 1;
+    m->b->last_buf = (r == r->main) ? 1 : 0;
+    m->b->last_in_chain = 1;
 
-    return ngx_http_output_filter(r, m.out);
+    return ngx_http_output_filter(r, m->out);
 }
 
 
