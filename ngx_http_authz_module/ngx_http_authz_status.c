@@ -388,6 +388,11 @@ ngx_http_authz_status_bind(ngx_http_authz_status_conf_t *scf, ngx_log_t *log)
                 return NGX_ERROR;
             }
 
+            ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                          "authz status zone is full: the counters of "
+                          "zone \"%*s\" are given to zone \"%V\"",
+                          slot->len, slot->name, &label[i]);
+
             ngx_queue_remove(&slot->queue);
             ngx_memzero(slot, sizeof(ngx_http_authz_status_slot_t));
         }
