@@ -96,6 +96,13 @@ http {
             proxy_pass http://%%ECHO%%;
         }
 
+        location /sat/ {
+            satisfy any;
+            allow 127.0.0.1;
+            deny all;
+            proxy_pass http://%%ECHO%%;
+        }
+
         location /try/ {
             try_files /nonexistent @named;
         }
@@ -243,6 +250,12 @@ my @mix = (
     ['/err/', {}, 200, 'default', 'deny', 'missing_token',
         'no token was provided'],
     ['/err2/', {}, 401, 'protected', 'deny', 'missing_token',
+        'no token was provided'],
+
+    # "satisfy any": another module admits it, the module's decision
+    # is still a denial, as $authz_result says
+
+    ['/sat/', {}, 200, 'default', 'deny', 'missing_token',
         'no token was provided'],
 
     # the other server: a configured label that needs escaping
