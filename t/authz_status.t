@@ -173,7 +173,7 @@ http {
 EOF
 
 $t->write_file_expand('nginx.conf', $conf);
-$t->run->plan(56);
+$t->run->plan(58);
 
 ###############################################################################
 
@@ -454,13 +454,24 @@ is(delta($c0, $c1, 'authz_cache_lookups_total', result => 'hit'), 1,
     'cache hit counted');
 is(delta($c0, $c1, 'authz_cache_entries'), 1, 'cache entry counted');
 
+# an internal redirect evaluates the token again in the new location:
+# verified before in the request, it is neither looked up nor stored again
+
+my $r0 = scrape();
+$t->get('/try/x', token => mint(sub => 'redirected'));
+my $r1 = scrape();
+
+is(delta($r0, $r1, 'authz_cache_lookups_total', result => 'miss'), 1,
+    'redirect: one lookup');
+is(delta($r0, $r1, 'authz_cache_entries'), 1, 'redirect: one entry');
+
 $t->get('/a', token => mint(sub => "many$_")) for 1 .. 400;
 my $c2 = scrape();
 
 my $evicted = delta($c1, $c2, 'authz_cache_evictions_total');
 ok($evicted > 0, "evictions counted ($evicted)");
 is(value($c2, 'authz_cache_entries'),
-    value($c1, 'authz_cache_entries') + 400 - $evicted,
+    value($c1, 'authz_cache_entries') + 401 - $evicted,
     'entries: stored less evicted');
 
 ###############################################################################
