@@ -219,19 +219,25 @@ my ($wrk_total) = $out =~ /^requests (\d+)$/m;
 ok($wrk_total && $wrk_total > 1000, 'wrk made ' . ($wrk_total // 0)
     . ' requests') or diag($out);
 
-# requests in flight when wrk stops are finished and logged by nginx
+# requests in flight or still queued when wrk stops are finished and
+# logged by nginx a little later: the numbers are compared once they
+# have stayed the same for three polls in a row (one scrape and one
+# read of the log each)
 
-my $w1;
-for (1 .. 40) {
+my ($w1, $log, $counted, $same, $last) = (undef, undef, 0, 0, -1);
+
+for (1 .. 100) {
     $w1 = scrape();
-    last if family_sum($w1, 'authz_requests_total')
-        - family_sum($w0, 'authz_requests_total') == logged()->{total};
-    select undef, undef, undef, 0.05;
-}
+    $log = logged();
+    $counted = family_sum($w1, 'authz_requests_total')
+        - family_sum($w0, 'authz_requests_total');
 
-my $log = logged();
-my $counted = family_sum($w1, 'authz_requests_total')
-    - family_sum($w0, 'authz_requests_total');
+    $same = ($counted == $log->{total} && $counted == $last) ? $same + 1 : 0;
+    $last = $counted;
+    last if $same == 2;
+
+    select undef, undef, undef, 0.1;
+}
 
 is($counted, $log->{total}, "counted $counted, logged $log->{total}");
 
