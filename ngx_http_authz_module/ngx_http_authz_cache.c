@@ -27,6 +27,12 @@ typedef struct {
     ngx_rbtree_t             rbtree;
     ngx_rbtree_node_t        sentinel;
     ngx_queue_t              queue;
+
+    /* for authz_status: changed with the zone locked */
+    ngx_uint_t               hits;
+    ngx_uint_t               misses;
+    ngx_uint_t               evictions;
+    ngx_uint_t               entries;
 } ngx_http_authz_cache_sh_t;
 
 
@@ -188,8 +194,8 @@ ngx_http_authz_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_OK;
     }
 
-    cache->sh = ngx_slab_alloc(cache->shpool,
-                               sizeof(ngx_http_authz_cache_sh_t));
+    cache->sh = ngx_slab_calloc(cache->shpool,
+                                sizeof(ngx_http_authz_cache_sh_t));
     if (cache->sh == NULL) {
         return NGX_ERROR;
     }
@@ -335,6 +341,13 @@ ngx_http_authz_cache_lookup(ngx_http_request_t *r, ngx_str_t *token,
         }
     }
 
+    if (rc == NGX_OK) {
+        cache->sh->hits++;
+
+    } else {
+        cache->sh->misses++;
+    }
+
     ngx_shmtx_unlock(&cache->shpool->mutex);
 
     return rc;
@@ -398,6 +411,7 @@ ngx_http_authz_cache_store(ngx_http_request_t *r, u_char *hash,
 
     ngx_rbtree_insert(&cache->sh->rbtree, &cn->node);
     ngx_queue_insert_head(&cache->sh->queue, &cn->queue);
+    cache->sh->entries++;
 
 done:
 
@@ -430,6 +444,10 @@ ngx_http_authz_cache_evict(ngx_http_authz_cache_t *cache, ngx_uint_t n,
             return;
         }
 
+        if (now == 0) {
+            cache->sh->evictions++;
+        }
+
         ngx_http_authz_cache_delete(cache, cn);
     }
 }
@@ -444,4 +462,32 @@ ngx_http_authz_cache_delete(ngx_http_authz_cache_t *cache,
     ngx_queue_remove(&cn->queue);
     ngx_rbtree_delete(&cache->sh->rbtree, &cn->node);
     ngx_slab_free_locked(cache->shpool, cn);
+    cache->sh->entries--;
+}
+
+
+/* authz_status: the counters of the zone, all zero without a cache */
+
+void
+ngx_http_authz_cache_stats(ngx_http_authz_main_conf_t *amcf,
+    ngx_http_authz_cache_stats_t *st)
+{
+    ngx_http_authz_cache_t  *cache;
+
+    ngx_memzero(st, sizeof(ngx_http_authz_cache_stats_t));
+
+    if (amcf->cache == NULL) {
+        return;
+    }
+
+    cache = amcf->cache->data;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    st->hits = cache->sh->hits;
+    st->misses = cache->sh->misses;
+    st->evictions = cache->sh->evictions;
+    st->entries = cache->sh->entries;
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
 }

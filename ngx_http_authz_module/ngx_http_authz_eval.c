@@ -157,6 +157,7 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
 {
     u_char                      *scratch;
     u_char                       hash[32], cached[32];
+    ngx_uint_t                   looked_up;
     authz_err_e                  err;
     authz_token_t                tok;
     ngx_pool_cleanup_t          *cln;
@@ -186,6 +187,7 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
 
     eval->cache = NGX_HTTP_AUTHZ_CACHE_OFF;
     trusted = NULL;
+    looked_up = 0;
 
     if (err == AUTHZ_OK) {
         trusted = ngx_http_authz_verified_before(ctx, &eval->token,
@@ -194,6 +196,7 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
 
     if (err == AUTHZ_OK && trusted == NULL && amcf->cache != NULL) {
         eval->cache = NGX_HTTP_AUTHZ_CACHE_MISS;
+        looked_up = 1;
 
         if (ngx_http_authz_cache_lookup(r, &eval->token, hash, cached)
             == NGX_OK)
@@ -217,7 +220,12 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
         ngx_memcpy(eval->fingerprint, tok.key->fingerprint, 32);
         eval->verified = 1;
 
-        if (eval->cache == NGX_HTTP_AUTHZ_CACHE_MISS) {
+        /*
+         * only after a lookup of this evaluation: hash is set, and a
+         * token verified before in the request was stored then
+         */
+
+        if (looked_up) {
             if (trusted == cached
                 && ngx_memcmp(cached, tok.key->fingerprint, 32) == 0)
             {

@@ -262,6 +262,20 @@ static ngx_command_t  ngx_http_authz_commands[] = {
       0,
       NULL },
 
+    { ngx_string("authz_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_authz_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("authz_status_zone"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_authz_status_zone,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, status_zone),
+      NULL },
+
       ngx_null_command
 };
 
@@ -356,6 +370,10 @@ ngx_http_authz_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (ngx_http_authz_status_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_authz_filter_init(cf);
 }
 
@@ -390,6 +408,7 @@ ngx_http_authz_create_main_conf(ngx_conf_t *cf)
      *     amcf->roles = NULL;
      *     amcf->cache = NULL;
      *     amcf->cache_ttl = 0;
+     *     amcf->status = NULL;
      */
 
     return amcf;
@@ -440,6 +459,7 @@ ngx_http_authz_create_loc_conf(ngx_conf_t *cf)
     conf->forward_token = NGX_CONF_UNSET;
     conf->strip_headers = NGX_CONF_UNSET;
     conf->deny_status = NGX_CONF_UNSET_UINT;
+    conf->status_zone = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -508,6 +528,7 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->strip_headers, prev->strip_headers, 1);
     ngx_conf_merge_uint_value(conf->deny_status, prev->deny_status,
                               NGX_HTTP_FORBIDDEN);
+    ngx_conf_merge_uint_value(conf->status_zone, prev->status_zone, 0);
 
     /* the core's view of the same settings, shared, never copied */
 

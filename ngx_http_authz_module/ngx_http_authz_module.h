@@ -54,10 +54,15 @@
 #define NGX_HTTP_AUTHZ_HEADERS             4
 
 
+/* ngx_http_authz_status.h: authz_status, authz_status_zone */
+typedef struct ngx_http_authz_status_conf_s  ngx_http_authz_status_conf_t;
+
+
 typedef struct {
     ngx_array_t                *roles;         /* of authz_role_t */
     ngx_shm_zone_t             *cache;         /* authz_cache */
     time_t                      cache_ttl;
+    ngx_http_authz_status_conf_t  *status;     /* authz_status */
 
     /* $http_x_user_id ... and $http_authorization, invalidated on change */
     ngx_int_t                   header_vars[NGX_HTTP_AUTHZ_HEADERS + 1];
@@ -93,6 +98,7 @@ typedef struct {
     ngx_flag_t                  forward_token;
     ngx_flag_t                  strip_headers;
     ngx_uint_t                  deny_status;
+    ngx_uint_t                  status_zone;   /* authz_status_zone label */
 
     /* set by merge from the above, read by the request path */
     authz_verify_conf_t         verify;
@@ -228,6 +234,22 @@ ngx_int_t ngx_http_authz_cache_lookup(ngx_http_request_t *r,
     ngx_str_t *token, u_char *hash, u_char *fingerprint);
 void ngx_http_authz_cache_store(ngx_http_request_t *r, u_char *hash,
     const u_char *fingerprint, time_t expire);
+
+typedef struct {
+    ngx_uint_t                  hits;
+    ngx_uint_t                  misses;
+    ngx_uint_t                  evictions;
+    ngx_uint_t                  entries;
+} ngx_http_authz_cache_stats_t;
+
+void ngx_http_authz_cache_stats(ngx_http_authz_main_conf_t *amcf,
+    ngx_http_authz_cache_stats_t *st);
+
+/* ngx_http_authz_status.c: counters; ngx_http_authz_metrics.c: answer */
+char *ngx_http_authz_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_authz_status_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_authz_status_init(ngx_conf_t *cf);
 
 
 #endif /* _NGX_HTTP_AUTHZ_MODULE_H_INCLUDED_ */

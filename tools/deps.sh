@@ -6,8 +6,11 @@
 
 set -e
 
+# prometheus: for its promtool, which t/authz_status.t runs on the
+# answer of authz_status (the server itself is never started)
 PKGS="nginx-core nginx-dev libjwt-dev libjansson-dev libssl-dev
-      libcrypt-jwt-perl wrk openssl make gcc libc6-dev perl curl"
+      libcrypt-jwt-perl wrk openssl make gcc libc6-dev perl curl
+      prometheus"
 PKGS="$PKGS $AUTHZ_EXTRA_PKGS"
 
 missing=""
@@ -31,7 +34,9 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
 
-# the packaged nginx starts itself on :80; the tests need no system nginx
+# the packaged nginx starts itself on :80, prometheus on :9090; the tests
+# need neither service
 if command -v systemctl >/dev/null 2>&1; then
     systemctl disable --now nginx >/dev/null 2>&1 || true
+    systemctl disable --now prometheus >/dev/null 2>&1 || true
 fi

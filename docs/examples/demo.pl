@@ -556,6 +556,9 @@ for my $s (@scenarios) {
         $got, $saw];
 }
 
+# the counters after the scenarios, as Prometheus would scrape them
+my $scrape = request(GET => '/authz_status');
+
 stop_nginx();
 
 print_table(['', 'scenario', 'token', 'request', 'expected', 'got',
@@ -565,6 +568,10 @@ print "\nbob* = bob's editor token, expired, with a flipped signature,"
     . " re-signed with\nalg none, or HS256 keyed with the public key PEM."
     . "  The spoofed requests also send\nX-User-Id: admin and"
     . " X-User-Permissions: $owner.\n";
+print "\nGET /authz_status after the scenarios (docs/metrics.md), the series"
+    . " that are not 0:\n\n",
+    grep { !/^#/ && !/ 0$/ } split /^/, $scrape->{body} // '';
+
 printf "\n%d scenarios, %s. Config and logs: %s/\n", scalar @rows,
     $failed ? "$failed MISMATCHED (marked !!)" : 'all as expected',
     $REL->($DIR);
