@@ -49,6 +49,15 @@ authz_header_name_eq(const unsigned char *key, size_t key_len,
     size_t         i;
     unsigned char  c1, c2;
 
+    /*
+     * PHP reads "X-User-Id[]" and "X-User-Id[x]" as an array named
+     * HTTP_X_USER_ID: whatever follows a "[" does not count
+     */
+
+    if (key_len > name_len && key[name_len] == '[') {
+        key_len = name_len;
+    }
+
     if (key_len != name_len) {
         return 0;
     }

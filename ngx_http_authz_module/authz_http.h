@@ -26,8 +26,9 @@ int authz_bearer_parse(const unsigned char *value, size_t len,
  * 1 if a request header name reaches an application under name: equal
  * in any case, where every byte of key that is not a letter or a digit
  * counts as "-" (CGI, FastCGI, uwsgi and WSGI servers map "_", "." and
- * other bytes onto "_", as they do "-"); name is ASCII letters, digits
- * and "-"
+ * other bytes onto "_", as they do "-"), and where key continues after
+ * the name with "[" (PHP takes "X-User-Id[]" for HTTP_X_USER_ID); name
+ * is ASCII letters, digits and "-"
  */
 int authz_header_name_eq(const unsigned char *key, size_t key_len,
     const unsigned char *name, size_t name_len);

@@ -28,10 +28,14 @@ static void *ngx_http_authz_alloc(void *data, size_t size);
 static void ngx_http_authz_eval_cleanup(void *data);
 
 
-/* NULL on an internal failure (allocation) */
+/*
+ * NULL on an internal failure (allocation), or when create is 0 and
+ * no evaluation of this token under this configuration exists yet
+ */
 
 ngx_http_authz_eval_t *
-ngx_http_authz_evaluate(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf)
+ngx_http_authz_evaluate(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
+    ngx_uint_t create)
 {
     ngx_str_t               token;
     ngx_uint_t              state;
@@ -50,7 +54,7 @@ ngx_http_authz_evaluate(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf)
     }
 
     eval = ngx_http_authz_find_eval(ctx, alcf, state, &token);
-    if (eval != NULL) {
+    if (eval != NULL || !create) {
         return eval;
     }
 

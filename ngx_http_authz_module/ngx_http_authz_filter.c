@@ -13,6 +13,8 @@
 static ngx_int_t ngx_http_authz_www_authenticate(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf, const char *error,
     const char *description, const authz_req_t *req);
+static ngx_int_t ngx_http_authz_log_value(ngx_http_request_t *r,
+    ngx_str_t *value, ngx_str_t *out);
 static ngx_uint_t ngx_http_authz_error_page(ngx_http_request_t *r,
     ngx_uint_t status);
 static ngx_int_t ngx_http_authz_header_filter(ngx_http_request_t *r);
@@ -34,6 +36,7 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
     u_char                    *p;
     size_t                     len;
     ngx_str_t                  none = ngx_string("-");
+    ngx_str_t                  kid;
     ngx_str_t                 *sub, *tenant;
     ngx_uint_t                 invalid;
     ngx_http_core_loc_conf_t  *clcf;
@@ -48,11 +51,15 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
     if (status == NGX_HTTP_UNAUTHORIZED) {
 
         if (invalid) {
+            if (ngx_http_authz_log_value(r, &eval->kid, &kid) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "authz: invalid token: %s (%s), kid: \"%V\", "
                           "alg: \"%V\"",
                           reason, eval->detail ? eval->detail : "-",
-                          eval->kid.len ? &eval->kid : &none,
+                          kid.len ? &kid : &none,
                           eval->alg.len ? &eval->alg : &none);
 
         } else {
@@ -122,6 +129,35 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
     ctx->json_status = status;
 
     return status;
+}
+
+
+/*
+ * a value chosen by the client ("kid") for the log line: at most 64
+ * bytes, '"', '\\' and control bytes escaped, so that it cannot end
+ * its field and forge others
+ */
+
+#define NGX_HTTP_AUTHZ_LOG_VALUE  64
+
+static ngx_int_t
+ngx_http_authz_log_value(ngx_http_request_t *r, ngx_str_t *value,
+    ngx_str_t *out)
+{
+    size_t  len;
+
+    len = ngx_min(value->len, NGX_HTTP_AUTHZ_LOG_VALUE);
+
+    out->data = ngx_pnalloc(r->pool,
+                            len + ngx_escape_json(NULL, value->data, len));
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = (u_char *) ngx_escape_json(out->data, value->data, len)
+               - out->data;
+
+    return NGX_OK;
 }
 
 

@@ -56,12 +56,13 @@ ngx_http_authz_access_handler(ngx_http_request_t *r)
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "authz access handler");
 
-    eval = ngx_http_authz_evaluate(r, alcf);
-    if (eval == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
+    eval = ngx_http_authz_evaluate(r, alcf, 1);
     ctx = ngx_http_authz_get_ctx(r);
+
+    if (eval == NULL) {
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        goto failed;
+    }
 
     switch (eval->state) {
 
@@ -90,16 +91,32 @@ ngx_http_authz_access_handler(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "authz: token verification failed internally: %s",
                       eval->detail ? eval->detail : "unknown");
-        ngx_http_authz_decide(ctx, eval, NGX_HTTP_AUTHZ_RESULT_DENY,
-                              NULL, NULL, NULL);
         rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
         break;
     }
 
-    /* client copies go, and the identity of an allowed request is set */
+    if (rc != NGX_HTTP_INTERNAL_SERVER_ERROR) {
 
-    if (ngx_http_authz_headers(r, alcf, ctx) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        /* client copies go, and the identity of an allowed request is set */
+
+        if (ngx_http_authz_headers(r, alcf, ctx) == NGX_OK) {
+            return rc;
+        }
+
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+failed:
+
+    /*
+     * an internal failure is a denial: an earlier allow must not lend
+     * its identity to an error_page location
+     */
+
+    if (ctx != NULL) {
+        ngx_http_authz_decide(ctx, eval, NGX_HTTP_AUTHZ_RESULT_DENY, NULL,
+                              NULL, NULL);
+        (void) ngx_http_authz_headers(r, alcf, ctx);
     }
 
     return rc;

@@ -19,6 +19,7 @@ typedef struct {
 
 static ngx_int_t ngx_http_authz_strip(ngx_http_request_t *r,
     ngx_http_authz_ctx_t *ctx, ngx_uint_t drop_auth);
+static ngx_uint_t ngx_http_authz_is_bearer(ngx_str_t *value);
 static void ngx_http_authz_take_client(ngx_http_authz_ctx_t *ctx,
     ngx_table_elt_t *h, ngx_uint_t i);
 static void ngx_http_authz_invalidate(ngx_http_request_t *r);
@@ -101,9 +102,23 @@ ngx_http_authz_headers(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
         return NGX_OK;
     }
 
+    /*
+     * the identity of the last allow, where this location and the one
+     * that allowed both forward it
+     */
+
     add = (ctx != NULL && ctx->result == NGX_HTTP_AUTHZ_RESULT_ALLOW
-           && alcf->forward);
-    drop_auth = (alcf->mode != NGX_HTTP_AUTHZ_OFF && !alcf->forward_token);
+           && alcf->forward && ctx->decided->conf->forward);
+
+    /*
+     * a Bearer credential the upstream is not to see: with
+     * "authz_forward_token off", and where the token comes from another
+     * source ("authz_token"), so that an unverified token never travels
+     * beside a verified identity
+     */
+
+    drop_auth = (alcf->mode != NGX_HTTP_AUTHZ_OFF
+                 && (!alcf->forward_token || alcf->token != NULL));
 
     if (ctx != NULL) {
         ctx->headers_loc = r->loc_conf;
@@ -155,12 +170,13 @@ static ngx_int_t
 ngx_http_authz_strip(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
     ngx_uint_t drop_auth)
 {
-    ngx_uint_t                i, n, found;
+    ngx_uint_t                i, n, found, auth;
     ngx_list_t                headers;
     ngx_list_part_t          *part;
     ngx_table_elt_t          *h, *nh;
 
     found = 0;
+    auth = 0;
     part = &r->headers_in.headers.part;
     h = part->elts;
 
@@ -179,7 +195,8 @@ ngx_http_authz_strip(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
         if (drop_auth
             && h[i].key.len == sizeof("Authorization") - 1
             && ngx_strncasecmp(h[i].key.data, (u_char *) "Authorization",
-                               sizeof("Authorization") - 1) == 0)
+                               sizeof("Authorization") - 1) == 0
+            && ngx_http_authz_is_bearer(&h[i].value))
         {
             if (ctx == NULL) {
                 ctx = ngx_http_authz_create_ctx(r);
@@ -194,6 +211,7 @@ ngx_http_authz_strip(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
                 ctx->nauthorization++;
             }
 
+            auth++;
             h[i].hash = (ngx_uint_t) -1;
             found++;
             continue;
@@ -223,11 +241,11 @@ ngx_http_authz_strip(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
 
     if (ctx != NULL) {
         ctx->client_taken = 1;
+    }
 
-        if (drop_auth) {
-            ctx->auth_removed = 1;
-            r->headers_in.authorization = NULL;
-        }
+    if (auth) {
+        ctx->auth_removed = 1;
+        r->headers_in.authorization = NULL;
     }
 
     if (found == 0) {
@@ -279,6 +297,19 @@ ngx_http_authz_strip(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
                    "authz removed %ui request headers", found);
 
     return NGX_OK;
+}
+
+
+/* "Bearer" (any case) followed by a space or nothing */
+
+static ngx_uint_t
+ngx_http_authz_is_bearer(ngx_str_t *value)
+{
+    return value->len >= sizeof("Bearer") - 1
+           && ngx_strncasecmp(value->data, (u_char *) "Bearer",
+                              sizeof("Bearer") - 1) == 0
+           && (value->len == sizeof("Bearer") - 1
+               || value->data[sizeof("Bearer") - 1] == ' ');
 }
 
 

@@ -191,7 +191,7 @@ void ngx_http_authz_decide(ngx_http_authz_ctx_t *ctx,
 
 /* ngx_http_authz_eval.c: authentication of one token */
 ngx_http_authz_eval_t *ngx_http_authz_evaluate(ngx_http_request_t *r,
-    ngx_http_authz_loc_conf_t *alcf);
+    ngx_http_authz_loc_conf_t *alcf, ngx_uint_t create);
 
 /* ngx_http_authz_handler.c: the phase handlers */
 ngx_int_t ngx_http_authz_access_handler(ngx_http_request_t *r);

@@ -132,12 +132,23 @@ ngx_http_authz_variable_eval(ngx_http_request_t *r)
     alcf = ngx_http_get_module_loc_conf(r->main, ngx_http_authz_module);
 
     if (alcf->mode != NGX_HTTP_AUTHZ_OFF) {
-        return ngx_http_authz_evaluate(r->main, alcf);
+
+        /*
+         * once the response is under way (limit_req refused the request,
+         * the log phase), a token no phase looked at is not verified
+         * for a variable: that would be public-key work for nothing
+         */
+
+        return ngx_http_authz_evaluate(r->main, alcf,
+                                       r->main->headers_out.status == 0);
     }
+
+    /* where the module is off: the identity of the last allow only */
 
     ctx = ngx_http_authz_get_ctx(r);
 
-    return (ctx != NULL) ? ctx->decided : NULL;
+    return (ctx != NULL && ctx->result == NGX_HTTP_AUTHZ_RESULT_ALLOW)
+           ? ctx->decided : NULL;
 }
 
 

@@ -40,6 +40,8 @@ http {
     %%TEST_GLOBALS_HTTP%%
 
     limit_req_zone $http_x_user_id zone=peruser:1m rate=1000r/s;
+    limit_req_zone $binary_remote_addr zone=once:1m rate=1r/m;
+    log_format lim '$status sub=$authz_sub';
 
     server {
         listen       127.0.0.1:%%PORT_8080%%;
@@ -209,6 +211,59 @@ http {
         location = /page.json {
         }
 
+        # a token from a cookie: a client's Bearer header does not travel
+
+        location /ck/ {
+            authz on;
+            authz_token $cookie_at;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        # the allowing location does not forward: nor does its fallback
+
+        location /fo/ {
+            authz on;
+            authz_forward off;
+            try_files /nonexistent @fo;
+        }
+
+        location @fo {
+            proxy_pass http://%%ECHO%%;
+        }
+
+        # variables where the module is off, after a denial
+
+        location /dn/ {
+            authz on;
+            authz_require blog:posts.admin;
+            error_page 403 = @dn;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location @dn {
+            proxy_pass http://%%ECHO%%/dn/?sub=$authz_sub;
+        }
+
+        # a denial by limit_req: no verification for the log line
+
+        location /lim/ {
+            authz on;
+            limit_req zone=once;
+            access_log %%TESTDIR%%/lim.log lim;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        # satisfy any with auth_basic and authz_forward_token off
+
+        location /basic/ {
+            satisfy any;
+            auth_basic "staff";
+            auth_basic_user_file %%TESTDIR%%/htpasswd;
+            authz on;
+            authz_forward_token off;
+            proxy_pass http://%%ECHO%%;
+        }
+
         location = /version {
             add_header X-Authz-Version $authz_version;
             empty_gif;
@@ -275,6 +330,7 @@ http {
 EOF
 
 $t->write_file('page.json', qq({"page":"operator"}\n));
+$t->write_file('htpasswd', "staff:{PLAIN}secret\n");
 $t->write_file('404.html', "<p>operator 404</p>\n");
 
 # an upstream that answers with the raw request it received
@@ -282,7 +338,7 @@ $t->write_file('404.html', "<p>operator 404</p>\n");
 my $raw_port = $t->port(8083);
 my $raw_pid = raw_upstream($raw_port);
 
-$t->run->plan(46);
+$t->run->plan(54);
 
 ###############################################################################
 
@@ -425,7 +481,8 @@ is($r->{status}, 401,
 for my $port (8080, 8082) {
     $r = $t->get('/raw/x', port => $port, token => $bob, headers => [
         'X.User.Id' => 'mallory', 'X_Tenant_Id' => 'evil',
-        'x-user-permissions' => '*', 'X~User~Services' => 'all']);
+        'x-user-permissions' => '*', 'X~User~Services' => 'all',
+        'X-User-Id[]' => 'mallory', 'x_tenant_id[0]' => 'evil']);
     my $seen = join ',', grep { /^x.user.|^x.tenant./i } split /\r\n/,
         $r->{body};
     is($seen, 'X-User-Id: bob,X-Tenant-Id: acme,'
@@ -435,6 +492,59 @@ for my $port (8080, 8082) {
 
 $r = $t->get('/raw-off/x', port => 8082, headers => ['X.User.Id' => 'mal']);
 unlike($r->{body}, qr/mal/i, 'cgi names: stripped where authz is off');
+
+# a cookie token: the client's Bearer header is removed, Basic stays
+
+$r = $t->get('/ck/x', token => $forged, headers => ['Cookie' => "at=$bob"]);
+$e = parse_echo($r);
+is("$r->{status} $e->{'x-user-id'} <$e->{authorization}>", '200 bob <>',
+    'authz_token: client Bearer header not forwarded');
+$r = $t->get('/ck/x', headers => ['Cookie' => "at=$bob",
+    'Authorization' => 'Basic c3RhZmY6c2VjcmV0']);
+is(parse_echo($r)->{authorization}, 'Basic c3RhZmY6c2VjcmV0',
+    'authz_token: other schemes forwarded');
+
+# authz_forward off where the request was allowed holds after a redirect
+
+$r = $t->get('/fo/x', token => $bob, headers => [@spoof]);
+is("$r->{status} " . ids(parse_echo($r)), '200 |||',
+    'forward off, then an authz off location: no identity');
+
+# $authz_sub where the module is off, after a denial: empty
+
+$r = $t->get('/dn/x', token => $bob);
+is("$r->{status} " . parse_echo($r)->{args}, '200 sub=',
+    'off location after a denial: no identity in variables');
+
+# limit_req refuses before the access phase: the log line verifies nothing
+
+$t->get('/lim/x', token => $forged);
+my $before = () = $t->error_log =~ /authz evaluation state/g;
+$r = $t->get('/lim/x', token => $forged);
+my $after = () = $t->error_log =~ /authz evaluation state/g;
+SKIP: {
+    skip 'no debug log', 1 unless $before;
+    is("$r->{status} " . ($after - $before), '503 0',
+        'limit_req 503: no verification for the access log');
+}
+
+# satisfy any: auth_basic still sees its credentials
+
+$r = $t->get('/basic/x', headers => ['Authorization' => 'Basic c3RhZmY6c2VjcmV0']);
+is("$r->{status} " . parse_echo($r)->{authorization},
+    '200 Basic c3RhZmY6c2VjcmV0',
+    'forward_token off: auth_basic under satisfy any');
+$r = $t->get('/basic/x', token => $bob);
+is("$r->{status} <" . parse_echo($r)->{authorization} . '>', '200 <>',
+    'forward_token off: the bearer token is removed');
+
+# a kid chosen to forge log fields is escaped and cut
+
+my $inject = raw_jwt('{"alg":"RS256","kid":"k9\\", sub: \\"admin\\" client: 10.1.2.3"}',
+    '{"sub":"x","exp":9999999999}', sig => "\0" x 256);
+$t->get('/a/x', token => $inject);
+like($t->error_log, qr/kid: "k9\\", sub: \\"admin\\" client: 10\.1\.2\.3"/,
+    'kid: quotes escaped in the log line');
 
 # $authz_version: the version of debian/changelog without its revision
 

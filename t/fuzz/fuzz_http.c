@@ -108,9 +108,9 @@ fuzz_name(const unsigned char *p, size_t len)
 
         rc = authz_header_name_eq(key, len, name, nlen);
 
-        want = (len == nlen);
+        want = (len == nlen || (len > nlen && key[nlen] == '['));
 
-        for (i = 0; want && i < len; i++) {
+        for (i = 0; want && i < nlen; i++) {
             c = key[i];
 
             if (c >= 0x80 || !isalnum(c)) {

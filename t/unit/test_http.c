@@ -89,6 +89,12 @@ main(void)
     ok(name_eq("X~User Id", "X-User-Id"), "other bytes");
     ok(name_eq("X\x80User\xffId", "X-User-Id"), "non-ascii bytes");
 
+    ok(name_eq("X-User-Id[]", "X-User-Id"), "php array");
+    ok(name_eq("x_user_id[0]", "X-User-Id"), "php array with index");
+    ok(name_eq("X.User.Id[x]y", "X-User-Id"), "php array, more after");
+    ok(!name_eq("X-User-Id]", "X-User-Id"), "closing bracket only");
+    ok(!name_eq("X-User-I[]", "X-User-Id"), "bracket inside the name");
+
     ok(!name_eq("X-User-Ids", "X-User-Id"), "longer");
     ok(!name_eq("X-User-I", "X-User-Id"), "shorter");
     ok(!name_eq("X-User-1d", "X-User-Id"), "digit for letter");
