@@ -143,12 +143,23 @@ ngx_http_authz_variable_eval(ngx_http_request_t *r)
                                        r->main->headers_out.status == 0);
     }
 
-    /* where the module is off: the identity of the last allow only */
+    /*
+     * where the module is off: the identity of the last allow; after a
+     * denial none, so that "proxy_set_header X-User-Id $authz_sub" in an
+     * error_page location forwards nothing, but once the response is
+     * sent (the access log) the denied token's identity, for the audit
+     */
 
     ctx = ngx_http_authz_get_ctx(r);
 
-    return (ctx != NULL && ctx->result == NGX_HTTP_AUTHZ_RESULT_ALLOW)
-           ? ctx->decided : NULL;
+    if (ctx == NULL
+        || (ctx->result != NGX_HTTP_AUTHZ_RESULT_ALLOW
+            && !r->main->header_sent))
+    {
+        return NULL;
+    }
+
+    return ctx->decided;
 }
 
 
