@@ -48,6 +48,24 @@ quiet_nginx() {
     fi
 }
 
+# apt_get WHAT ARGS...: "apt-get ARGS" as root, otherwise tells
+apt_get() {
+    what=$1
+    shift
+
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps: missing $what" >&2
+        echo "deps: run as root, or: apt-get $*" >&2
+        exit 1
+    fi
+
+    echo "deps: installing $what"
+    apt-get update -qq $LOCK
+    # shellcheck disable=SC2086
+    apt-get $APT_OPTS "$@" >/dev/null
+    quiet_nginx
+}
+
 had_nginx=no
 if installed nginx; then
     had_nginx=yes
@@ -65,17 +83,7 @@ if [ "${1:-}" = --build-deps ]; then
         exit 0
     fi
 
-    if [ "$(id -u)" != 0 ]; then
-        echo "deps: build dependencies of debian/control are missing" >&2
-        echo "deps: run as root, or: apt-get build-dep $root" >&2
-        exit 1
-    fi
-
-    echo "deps: installing the build dependencies of debian/control"
-    apt-get update -qq $LOCK
-    # shellcheck disable=SC2086
-    apt-get build-dep $APT_OPTS "$root" >/dev/null
-    quiet_nginx
+    apt_get "the build dependencies of debian/control" build-dep "$root"
     exit 0
 fi
 
@@ -93,14 +101,5 @@ done
 
 [ -z "$missing" ] && exit 0
 
-if [ "$(id -u)" != 0 ]; then
-    echo "deps: missing Debian packages:$missing" >&2
-    echo "deps: run as root, or: apt-get install$missing" >&2
-    exit 1
-fi
-
-echo "deps: installing$missing"
-apt-get update -qq $LOCK
 # shellcheck disable=SC2086
-apt-get install $APT_OPTS $missing >/dev/null
-quiet_nginx
+apt_get "Debian packages:$missing" install $missing
