@@ -118,17 +118,48 @@ fuzz:
 FUZZ_SECONDS ?= 60
 
 
-# the .debs, with dpkg-buildpackage and nginx-dev's dh-sequence-nginx, from
-# a copy of the tree in build/deb-src: the packages land in build/
+# the Debian source package and the .debs, with dpkg-buildpackage and
+# nginx-dev's dh-sequence-nginx, from a copy of the tree in build/deb-src;
+# everything lands in build/.  Only the build dependencies of
+# debian/control are installed (never make test's list).  The orig
+# tarball of the "3.0 (quilt)" source package is that copy without
+# debian/, made anew each time.  Files of this version are replaced;
+# those of other versions stay in build/ and are listed at the end.
 
-DEB_PKGS := build-essential dpkg-dev debhelper
+DEB_EXCLUDE := --exclude=./build --exclude=./.git --exclude=./keys/dev
 
 deb:
-	AUTHZ_EXTRA_PKGS="$(DEB_PKGS)" sh tools/deps.sh
-	rm -rf $(BUILD)/deb-src $(BUILD)/*.deb $(BUILD)/*.buildinfo \
-	    $(BUILD)/*.changes
-	mkdir -p $(BUILD)/deb-src
-	tar -c --exclude=./build --exclude=./.git --exclude=./keys/dev . \
-	    | tar -x -C $(BUILD)/deb-src
-	cd $(BUILD)/deb-src && dpkg-buildpackage -us -uc -b
-	@ls -1 $(BUILD)/*.deb
+	sh tools/deps.sh --build-deps
+	@set -e; \
+	source=$$(dpkg-parsechangelog -S Source); \
+	version=$$(dpkg-parsechangelog -S Version | sed 's/^[0-9]*://'); \
+	upstream=$${version%-*}; \
+	arch=$$(dpkg --print-architecture); \
+	stamp=$$(dpkg-parsechangelog -S Timestamp); \
+	mkdir -p $(BUILD); \
+	rm -rf $(BUILD)/deb-src; \
+	rm -f $(BUILD)/*_$${version}_*.deb $(BUILD)/*_$${version}_*.buildinfo \
+	    $(BUILD)/*_$${version}_*.changes \
+	    $(BUILD)/$${source}_$${version}.dsc \
+	    $(BUILD)/$${source}_$${version}.debian.tar.* \
+	    $(BUILD)/$${source}_$${upstream}.orig.tar.*; \
+	mkdir -p $(BUILD)/deb-src; \
+	tar -c $(DEB_EXCLUDE) . | tar -x -C $(BUILD)/deb-src; \
+	tar -c -C $(BUILD)/deb-src --exclude=./debian --sort=name \
+	    --owner=0 --group=0 --numeric-owner --mtime=@$$stamp \
+	    --transform="s,^\.,$$source-$$upstream," . \
+	    | gzip -n -9 > $(BUILD)/$${source}_$${upstream}.orig.tar.gz; \
+	echo "make deb: $$source $$version ($$arch) in $(BUILD)/deb-src"; \
+	(cd $(BUILD)/deb-src && dpkg-buildpackage -us -uc); \
+	echo; \
+	echo "make deb: built in $(BUILD)/:"; \
+	ls -1 $(BUILD)/*_$${version}_*.deb $(BUILD)/$${source}_$${version}.dsc; \
+	old=$$(ls -1 $(BUILD)/*.deb | grep -v "_$${version}_" || true); \
+	if [ -n "$$old" ]; then \
+	    echo "make deb: $(BUILD)/ also holds packages of other versions" \
+	         "(not removed):"; \
+	    echo "$$old"; \
+	fi; \
+	echo "make deb: install with"; \
+	echo "    apt install ./$(BUILD)/libnginx-mod-http-authz_$${version}_$$arch.deb" \
+	     "./$(BUILD)/authz-mint_$${version}_$$arch.deb"

@@ -2,14 +2,20 @@
 
 # Copyright (C) ngx_http_authz_module authors
 
-# Tests of the Debian package (debian/, make deb): builds
-# libnginx-mod-http-authz and authz-mint with dpkg-buildpackage, installs
-# them into the machine's Debian nginx with apt, checks that Debian's
-# default configuration loads the module through modules-enabled, sends
-# requests through a configuration that loads it only that way, with
-# tokens of the installed authz-mint, runs the package's autopkgtest,
-# then removes and purges the packages.  Root only: it changes the
-# system, and undoes what it did, also when a test fails.
+# Tests of the Debian package (debian/, make deb): builds the source
+# package and libnginx-mod-http-authz and authz-mint with
+# dpkg-buildpackage, installs them into the machine's Debian nginx with
+# apt, checks that Debian's default configuration loads the module
+# through modules-enabled, sends requests through a configuration that
+# loads it only that way, with tokens of the installed authz-mint, runs
+# the package's autopkgtest, then removes and purges the packages.
+#
+# Root only: it changes the system, and undoes what it did, also when a
+# test fails or on HUP, INT or TERM.  It skips, before building, when the
+# packages are installed already or a module installed by hand (files
+# that no package owns) would be replaced and deleted by the purge.  One
+# run at a time on a machine: the install-to-purge part holds
+# /run/lock/authz-deb-test.lock.
 
 ###############################################################################
 
@@ -53,6 +59,47 @@ my $d = $t->testdir;
 $ENV{AUTHZ_MINT} = '/usr/bin/authz-mint';
 $ENV{DEBIAN_FRONTEND} = 'noninteractive';
 
+# a signal ends the test through END, which undoes the installation;
+# a dead reader of our output (prove killed by a hangup) must not kill
+# us before that
+
+my ($installed, $child, $child_waits, $pidfile);
+
+$SIG{$_} = sub { die "killed by SIG$_[0]\n" } for qw(HUP INT TERM);
+$SIG{PIPE} = 'IGNORE';
+
+END {
+    local $?;
+    local @SIG{qw(HUP INT TERM)} = ('IGNORE') x 3;
+
+    # a command interrupted by a signal: a build is stopped, apt is
+    # waited for (never killed inside dpkg)
+    if ($child) {
+        kill 'TERM', -$child unless $child_waits;
+        waitpid $child, 0;
+        $child = undef;
+    }
+
+    run(@APT, 'purge', @PKGS) if $installed;
+
+    # "nginx -t" on Debian's configuration leaves an empty /run/nginx.pid
+    unlink '/run/nginx.pid'
+        if defined $pidfile && !$pidfile && -z '/run/nginx.pid';
+}
+
+# the packages must not be on this machine already, unless another run
+# of this test (which holds the lock) has installed them; files of a
+# module installed by hand would be replaced, then deleted by the purge
+
+my $lockdir = -d '/run/lock' ? '/run/lock' : '/tmp';
+open my $lock, '>>', "$lockdir/authz-deb-test.lock" or die "lock: $!";
+
+skip_unless_clean('');
+if (flock $lock, LOCK_EX | LOCK_NB) {
+    skip_if_installed('');
+    flock $lock, LOCK_UN;
+}
+
 # the build, before the lock: each checkout builds its own packages
 
 my ($build_rc) = do {
@@ -66,34 +113,22 @@ my $version = (run('dpkg-parsechangelog', '-l', "$ROOT/debian/changelog",
     '-S', 'Version'))[1];
 my $arch = (run('dpkg', '--print-architecture'))[1];
 chomp($version, $arch);
+$version =~ s/^\d+://;
 my %deb = map { $_ => "$ROOT/build/${_}_${version}_$arch.deb" } @PKGS;
+my $dsc = "$ROOT/build/libnginx-mod-http-authz_$version.dsc";
 
 # one package test at a time on this machine, whichever checkout runs it
 
-my $lockdir = -d '/run/lock' ? '/run/lock' : '/tmp';
-open my $lock, '>>', "$lockdir/authz-deb-test.lock" or die "lock: $!";
 flock $lock, LOCK_EX or die "flock: $!";
 
-if (my @have = grep { !removed($_) } @PKGS) {
-    plan(skip_all => "@have installed on this machine: the test installs"
-        . " and purges the packages; run apt-get purge @PKGS first");
-}
+skip_if_installed(' (checked again under the lock)');
+skip_unless_clean(' (checked again under the lock)');
 
-# "nginx -t" on Debian's configuration leaves an empty /run/nginx.pid
+$pidfile = -e '/run/nginx.pid' ? 1 : 0;
 
-my $pidfile = -e '/run/nginx.pid' ? 1 : 0;
-my $installed;
+$t->plan(52);
 
-$SIG{INT} = $SIG{TERM} = sub { die "killed\n" };
-
-END {
-    local $?;
-    run(@APT, 'purge', @PKGS) if $installed;
-    unlink '/run/nginx.pid'
-        if defined $pidfile && !$pidfile && -z '/run/nginx.pid';
-}
-
-$t->plan(45);
+my ($rc, $out);
 
 ###############################################################################
 
@@ -121,10 +156,34 @@ is(field($deb{'libnginx-mod-http-authz'}, 'Version'), $version,
 my $files = (run('dpkg-deb', '-c', $deb{'libnginx-mod-http-authz'}))[1];
 
 for ($SO, $AVAILABLE, map { "/usr/share/doc/libnginx-mod-http-authz/$_" }
-    qw(copyright README.md.gz directives.md.gz examples/gateway.conf))
+    qw(copyright README.md.gz directives.md.gz examples/gateway.conf
+    examples/sites-available/api))
 {
     like($files, qr/ \.\Q$_\E$/m, "module package: $_");
 }
+like($files,
+    qr{ \./usr/share/doc/libnginx-mod-http-authz/README\.Debian(?:\.gz)?$}m,
+    'module package: README.Debian');
+
+# the example site of README.Debian is the one in deployment.md
+
+my ($site) = ($t->read_file("$ROOT/docs/deployment.md") // '')
+    =~ /^```nginx\n(# \/etc\/nginx\/sites-available\/api:.*?)^```$/ms;
+is($site, $t->read_file("$ROOT/debian/examples/sites-available/api"),
+    'deployment.md shows examples/sites-available/api');
+
+# the upgrade note: after dh_nginx's part of the postinst
+
+run('dpkg-deb', '-e', $deb{'libnginx-mod-http-authz'}, "$d/control");
+like($t->read_file('control/postinst') // '',
+    qr/dh_nginx.*\n# End automatically added section\n.*keeps the module/s,
+    'postinst: dh_nginx, then the upgrade note');
+
+# the source package (3.0 (quilt), with the orig tarball of make deb)
+
+($rc, $out) = run('dpkg-source', '-x', $dsc, "$d/source");
+ok($rc == 0 && -f "$d/source/debian/changelog" && -f "$d/source/config",
+    'source package: dpkg-source -x') or diag(tail($out, 20));
 
 $files = (run('dpkg-deb', '-c', $deb{'authz-mint'}))[1];
 
@@ -137,7 +196,7 @@ for (qw(/usr/bin/authz-mint /usr/share/man/man1/authz-mint.1.gz
 # installed as users install it: apt with the .deb files
 
 $installed = 1;
-my ($rc, $out) = run(@APT, 'install', @deb{@PKGS});
+($rc, $out) = run(@APT, 'install', @deb{@PKGS});
 is($rc, 0, 'apt-get install') or diag(tail($out, 20));
 
 is(status($_), "installed $version", "$_ installed") for @PKGS;
@@ -204,6 +263,16 @@ http {
             proxy_pass     http://%%ECHO%%;
         }
     }
+
+    # a site that uses no directive of the module
+    server {
+        listen       127.0.0.1:%%PORT_8081%%;
+        server_name  localhost;
+
+        location / {
+            proxy_pass  http://%%ECHO%%;
+        }
+    }
 }
 
 EOF
@@ -240,23 +309,27 @@ is($t->get('/blog/1', token => mint_cli('--key', "$kd/k1.key", @base,
 is($t->get('/blog/1', token => mint_cli('--key', "$kd/k2.key", @base,
     '--perm', 'blog:posts.read'))->{status}, 401, 'other key: 401');
 
+# a site without any directive of the module: client identity headers
+# are removed there too (authz_strip_headers, on by default)
+
+$e = parse_echo($t->get('/', port => 8081,
+    headers => ['X-User-Id' => 'mallory', 'X-User-Permissions' => '*']));
+is(join('|', map { $e->{$_} // 'none' } qw(x-user-id x-user-permissions)),
+    '|', 'no authz directives: client identity headers removed');
+
 $t->stop;
 
 # the version of debian/changelog, logged by the installed module at start
 
-my ($upstream) = $version =~ /^(?:\d+:)?(.*)-[^-]+$/;
+my ($upstream) = $version =~ /^(.*)-[^-]+$/;
 like($t->error_log, qr/\[notice\] .*authz module \Q$upstream\E$/m,
     "installed module logs its version $upstream");
 
-# the autopkgtest, which starts nginx with Debian's nginx.conf and
-# /run/nginx.pid: not while the machine's nginx service runs
+# the autopkgtest: an nginx of its own with the example site, on free
+# ports (the machine's nginx service may run meanwhile)
 
-SKIP: {
-    my $pid = $t->read_file('/run/nginx.pid') // '';
-    skip 'a system nginx is running (/run/nginx.pid)', 1
-        if $pid =~ /^(\d+)/ && kill 0, $1;
-
-    mkdir "$d/autopkgtest" or die "mkdir: $!";
+mkdir "$d/autopkgtest" or die "mkdir: $!";
+{
     local $ENV{AUTOPKGTEST_TMP} = "$d/autopkgtest";
     local $ENV{AUTHZ_TEST_PORT} = $t->port('autopkgtest');
     local $ENV{AUTHZ_TEST_BACKEND_PORT} = $t->port('autopkgtest-backend');
@@ -274,6 +347,29 @@ ok(!-e $LINK && -l "$LINK.removed", 'removed: link set aside');
 ($rc, $out) = run('nginx', '-t');
 ok($rc == 0 && $out =~ /test is successful/, 'removed: nginx -t')
     or diag($out);
+
+# but a site that uses the module no longer loads (README.Debian: take
+# such sites out before removing the package)
+
+($rc, $out) = $t->nginx_t(<<'EOF');
+
+%%TEST_GLOBALS%%
+
+include /etc/nginx/modules-enabled/*.conf;
+
+events {
+}
+
+http {
+    server {
+        listen  127.0.0.1:%%PORT_8081%%;
+        authz   on;
+    }
+}
+
+EOF
+ok($rc != 0 && $out =~ /unknown directive "authz"/,
+    'removed: a site with authz directives fails nginx -t') or diag($out);
 
 # purged: nothing left
 
@@ -293,7 +389,9 @@ unlike((run('nginx', '-T'))[1], qr/authz/, 'purged: nginx -T');
 
 ###############################################################################
 
-# runs a command: (exit code, stdout and stderr), also kept in cmd.out
+# runs a command in a process group of its own: (exit code, stdout and
+# stderr), also kept in cmd.out; END deals with a command that a signal
+# interrupted: apt and dpkg are waited for, anything else is stopped
 sub run {
     my (@cmd) = @_;
 
@@ -302,13 +400,18 @@ sub run {
 
     my $pid = fork // die "fork: $!";
     unless ($pid) {
+        $SIG{$_} = 'DEFAULT' for qw(HUP INT TERM PIPE);
+        POSIX::setpgid(0, 0);
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', "$d/cmd.out" or POSIX::_exit(126);
         open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
         exec { $cmd[0] } @cmd or POSIX::_exit(127);
     }
+
+    ($child, $child_waits) = ($pid, $cmd[0] =~ /^(?:apt-get|dpkg)$/);
     waitpid $pid, 0;
     my $rc = $? & 127 ? 128 + ($? & 127) : $? >> 8;
+    $child = undef;
 
     return ($rc, $t->read_file('cmd.out') // '');
 }
@@ -331,6 +434,48 @@ sub status {
 sub removed {
     my ($pkg) = @_;
     return status($pkg) =~ /^(?:not-installed|config-files) /;
+}
+
+sub skip_if_installed {
+    my ($when) = @_;
+
+    my @have = grep { !removed($_) } @PKGS;
+    plan(skip_all => "@have installed on this machine$when: the test"
+        . " installs and purges the packages; run apt-get purge @have first")
+        if @have;
+}
+
+# files that installing the packages would replace and purging them
+# would delete, though no package owns them: a module (or authz-mint)
+# installed by hand, a load file or modules-enabled entry written by
+# hand; the package's own modules-enabled link (made by its postinst,
+# owned by no package) counts only while dpkg knows the package
+sub skip_unless_clean {
+    my ($when) = @_;
+
+    my @stray = grep { (-e || -l) && !owned($_) }
+        $SO, $AVAILABLE, '/usr/bin/authz-mint';
+
+    my $known = status('libnginx-mod-http-authz') !~ /^not-installed /;
+
+    for my $f (glob('/etc/nginx/modules-enabled/*')) {
+        my $target = readlink($f) // '';
+        my $text = -f $f ? $t->read_file($f) // '' : '';
+        next unless "$f $target $text" =~ /authz/;
+        next if $known && $target eq $AVAILABLE
+            && ($f eq $LINK || $f eq "$LINK.removed");
+        push @stray, $f;
+    }
+
+    plan(skip_all => "files of a module installed by hand$when, owned by"
+        . " no package: @stray; the package would replace them or load the"
+        . ' module twice, and its purge would delete them') if @stray;
+}
+
+sub owned {
+    my ($path) = @_;
+    my ($rc, $out) = run('dpkg-query', '-S', $path);
+    return $rc == 0 && $out =~ /: \Q$path\E$/m;
 }
 
 sub tail {
