@@ -66,7 +66,7 @@ run: deps all
 	perl docs/examples/demo.pl --foreground
 
 bench: deps all
-	sh bench/run.sh
+	perl bench/bench.pl
 
 clean:
 	rm -rf $(BUILD)
