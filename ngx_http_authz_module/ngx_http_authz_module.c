@@ -12,6 +12,7 @@
 
 static ngx_int_t ngx_http_authz_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_authz_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_authz_init_process(ngx_cycle_t *cycle);
 static void *ngx_http_authz_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_authz_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -261,6 +262,13 @@ static ngx_command_t  ngx_http_authz_commands[] = {
       0,
       NULL },
 
+    { ngx_string("authz_revocation_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_http_authz_revocation_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -287,7 +295,7 @@ ngx_module_t  ngx_http_authz_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_authz_init_process,           /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -359,6 +367,13 @@ ngx_http_authz_init(ngx_conf_t *cf)
 }
 
 
+static ngx_int_t
+ngx_http_authz_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_http_authz_revocation_init_process(cycle);
+}
+
+
 static void *
 ngx_http_authz_create_main_conf(ngx_conf_t *cf)
 {
@@ -375,6 +390,7 @@ ngx_http_authz_create_main_conf(ngx_conf_t *cf)
      *     amcf->roles = NULL;
      *     amcf->cache = NULL;
      *     amcf->cache_ttl = 0;
+     *     amcf->revocation = NULL;
      */
 
     return amcf;
