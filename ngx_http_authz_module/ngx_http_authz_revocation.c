@@ -494,11 +494,12 @@ ngx_http_authz_revocation_update(ngx_http_authz_revocation_t *rv,
 
     ngx_log_error(NGX_LOG_NOTICE, log, 0,
                   "authz: revocation file \"%V\" loaded: %ui jti, %ui sub, "
-                  "%ui tenant entries, %ui pruned, in %M ms", &rv->path,
-                  rv->stats.entries[AUTHZ_REVOKED_JTI],
+                  "%ui tenant entries, %ui pruned, %uz kB, in %M ms",
+                  &rv->path, rv->stats.entries[AUTHZ_REVOKED_JTI],
                   rv->stats.entries[AUTHZ_REVOKED_SUB],
                   rv->stats.entries[AUTHZ_REVOKED_TENANT],
-                  rv->stats.pruned, ngx_current_msec - start);
+                  rv->stats.pruned, rv->stats.memory / 1024,
+                  ngx_current_msec - start);
 
     return;
 

@@ -204,7 +204,8 @@ my %now = worker_pids();
 is(join(',', sort keys %now), join(',', sort keys %pids),
     'hot reload: same workers');
 ok(logged('[notice] ', 'authz: revocation file "' . $file . '" loaded: '
-    . '0 jti, 1 sub, 0 tenant entries, 0 pruned, in '), 'reload logged');
+    . '0 jti, 1 sub, 0 tenant entries, 0 pruned, 0 kB, in '),
+    'reload logged');
 
 # iat_before: everybody issued before T
 
@@ -290,9 +291,9 @@ SKIP: {
     is(count(qr/revocation file ".*" loaded/), $mark + $WORKERS,
         '1,000,000 entries: loaded by every worker');
     my $re = 'loaded: 0 jti, 1000000 sub, 0 tenant entries, 0 pruned, '
-        . 'in (\d+) ms';
+        . '(\d+) kB, in (\d+) ms';
     my @ms = log_since(0) =~ /$re/g;
-    note("1,000,000 entries: loaded in @ms ms");
+    note("1,000,000 entries: kB and ms of each worker: @ms");
     is(status(sub => 'k0999999', iat => $now - 1), 401,
         '1,000,000 entries: the last one revokes');
     is(status(sub => 'k1000000', iat => $now - 1), 200,
