@@ -32,10 +32,14 @@ static int authz_rv_string(authz_rv_parser_t *ps, unsigned char *out,
     size_t *len);
 static int authz_rv_escape(authz_rv_parser_t *ps, unsigned char *out,
     size_t *len);
+static int authz_rv_unicode(authz_rv_parser_t *ps, const unsigned char *at,
+    unsigned char *buf, size_t *k);
 static int authz_rv_hex4(authz_rv_parser_t *ps, unsigned *cp);
 static size_t authz_rv_utf8_len(const unsigned char *p,
     const unsigned char *end);
 static int authz_rv_number(authz_rv_parser_t *ps, double *v);
+static int authz_rv_number_end(authz_rv_parser_t *ps,
+    const unsigned char **endp, size_t *digits);
 static void authz_rv_ws(authz_rv_parser_t *ps);
 static int authz_rv_expect(authz_rv_parser_t *ps, unsigned char c,
     const char *text);
@@ -358,7 +362,6 @@ static int
 authz_rv_escape(authz_rv_parser_t *ps, unsigned char *out, size_t *len)
 {
     size_t                k;
-    unsigned              cp, lo;
     unsigned char         c, buf[4];
     const unsigned char  *at;
 
@@ -401,60 +404,8 @@ authz_rv_escape(authz_rv_parser_t *ps, unsigned char *out, size_t *len)
         break;
 
     case 'u':
-        if (authz_rv_hex4(ps, &cp) != 0) {
+        if (authz_rv_unicode(ps, at, buf, &k) != 0) {
             return -1;
-        }
-
-        if (cp >= 0xdc00 && cp <= 0xdfff) {
-            ps->p = at;
-            return authz_rv_fail(ps, "invalid surrogate in \\u escape");
-        }
-
-        if (cp >= 0xd800 && cp <= 0xdbff) {
-            if (ps->end - ps->p < 2 || ps->p[0] != '\\' || ps->p[1] != 'u') {
-                ps->p = at;
-                return authz_rv_fail(ps, "invalid surrogate in \\u escape");
-            }
-
-            ps->p += 2;
-
-            if (authz_rv_hex4(ps, &lo) != 0) {
-                return -1;
-            }
-
-            if (lo < 0xdc00 || lo > 0xdfff) {
-                ps->p = at;
-                return authz_rv_fail(ps, "invalid surrogate in \\u escape");
-            }
-
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-        }
-
-        if (cp == 0) {
-            ps->p = at;
-            return authz_rv_fail(ps, "\\u0000 in a string");
-        }
-
-        if (cp < 0x80) {
-            buf[0] = (unsigned char) cp;
-
-        } else if (cp < 0x800) {
-            buf[0] = (unsigned char) (0xc0 | (cp >> 6));
-            buf[1] = (unsigned char) (0x80 | (cp & 0x3f));
-            k = 2;
-
-        } else if (cp < 0x10000) {
-            buf[0] = (unsigned char) (0xe0 | (cp >> 12));
-            buf[1] = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
-            buf[2] = (unsigned char) (0x80 | (cp & 0x3f));
-            k = 3;
-
-        } else {
-            buf[0] = (unsigned char) (0xf0 | (cp >> 18));
-            buf[1] = (unsigned char) (0x80 | ((cp >> 12) & 0x3f));
-            buf[2] = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
-            buf[3] = (unsigned char) (0x80 | (cp & 0x3f));
-            k = 4;
         }
 
         break;
@@ -473,6 +424,78 @@ authz_rv_escape(authz_rv_parser_t *ps, unsigned char *out, size_t *len)
     *len += k;
 
     return 0;
+}
+
+
+/* "\uXXXX" or a surrogate pair after the "\u", as UTF-8 into buf */
+
+static int
+authz_rv_unicode(authz_rv_parser_t *ps, const unsigned char *at,
+    unsigned char *buf, size_t *k)
+{
+    unsigned  cp, lo;
+
+    if (authz_rv_hex4(ps, &cp) != 0) {
+        return -1;
+    }
+
+    if (cp >= 0xdc00 && cp <= 0xdfff) {
+        goto surrogate;
+    }
+
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+        if (ps->end - ps->p < 2 || ps->p[0] != '\\' || ps->p[1] != 'u') {
+            goto surrogate;
+        }
+
+        ps->p += 2;
+
+        if (authz_rv_hex4(ps, &lo) != 0) {
+            return -1;
+        }
+
+        if (lo < 0xdc00 || lo > 0xdfff) {
+            goto surrogate;
+        }
+
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+    }
+
+    if (cp == 0) {
+        ps->p = at;
+        return authz_rv_fail(ps, "\\u0000 in a string");
+    }
+
+    if (cp < 0x80) {
+        buf[0] = (unsigned char) cp;
+        *k = 1;
+
+    } else if (cp < 0x800) {
+        buf[0] = (unsigned char) (0xc0 | (cp >> 6));
+        buf[1] = (unsigned char) (0x80 | (cp & 0x3f));
+        *k = 2;
+
+    } else if (cp < 0x10000) {
+        buf[0] = (unsigned char) (0xe0 | (cp >> 12));
+        buf[1] = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
+        buf[2] = (unsigned char) (0x80 | (cp & 0x3f));
+        *k = 3;
+
+    } else {
+        buf[0] = (unsigned char) (0xf0 | (cp >> 18));
+        buf[1] = (unsigned char) (0x80 | ((cp >> 12) & 0x3f));
+        buf[2] = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
+        buf[3] = (unsigned char) (0x80 | (cp & 0x3f));
+        *k = 4;
+    }
+
+    return 0;
+
+surrogate:
+
+    ps->p = at;
+
+    return authz_rv_fail(ps, "invalid surrogate in \\u escape");
 }
 
 
@@ -574,8 +597,62 @@ authz_rv_number(authz_rv_parser_t *ps, double *v)
     char                  buf[AUTHZ_REVOCATION_MAX_NUMBER + 1];
     const unsigned char  *p, *end;
 
+    end = NULL;
+
+    if (authz_rv_number_end(ps, &end, &digits) != 0) {
+        return -1;
+    }
+
+    n = end - ps->p;
+
+    if (n > AUTHZ_REVOCATION_MAX_NUMBER) {
+        return authz_rv_fail(ps, "number too long");
+    }
+
+    if (digits == n && n <= 15) {
+
+        /* an integer of up to 15 digits is exact in a double */
+
+        *v = 0;
+
+        for (p = ps->p; p < end; p++) {
+            *v = *v * 10 + (*p - '0');
+        }
+
+    } else {
+
+        /* strtod() on a terminated copy: it would read "0x1" as hex */
+
+        memcpy(buf, ps->p, n);
+        buf[n] = '\0';
+
+        *v = strtod(buf, NULL);
+    }
+
+    if (!(*v >= 0 && *v <= AUTHZ_REVOCATION_MAX_TIME)) {
+        return authz_rv_fail(ps, "number out of range");
+    }
+
+    ps->p = end;
+
+    return 0;
+}
+
+
+/*
+ * the end of the number at ps->p (RFC 8259 grammar), and how many
+ * bytes it has when it is a plain integer (no sign, fraction, exponent)
+ */
+
+static int
+authz_rv_number_end(authz_rv_parser_t *ps, const unsigned char **endp,
+    size_t *digits)
+{
+    const unsigned char  *p, *end;
+
     p = ps->p;
     end = ps->end;
+    *digits = 0;
 
 #define authz_rv_digit(c)  ((c) >= '0' && (c) <= '9')
 
@@ -596,9 +673,9 @@ authz_rv_number(authz_rv_parser_t *ps, double *v)
                                               : "invalid number");
     }
 
-    /* a plain integer: no sign, no fraction, no exponent */
-
-    digits = (*ps->p == '-') ? 0 : (size_t) (p - ps->p);
+    if (*ps->p != '-') {
+        *digits = p - ps->p;
+    }
 
     if (p < end && *p == '.') {
         p++;
@@ -630,39 +707,7 @@ authz_rv_number(authz_rv_parser_t *ps, double *v)
 
 #undef authz_rv_digit
 
-    n = p - ps->p;
-
-    if (n > AUTHZ_REVOCATION_MAX_NUMBER) {
-        return authz_rv_fail(ps, "number too long");
-    }
-
-    if (digits == n && n <= 15) {
-
-        /* an integer of up to 15 digits is exact in a double */
-
-        *v = 0;
-
-        for (p = ps->p; p < ps->p + n; p++) {
-            *v = *v * 10 + (*p - '0');
-        }
-
-        p = ps->p + n;
-
-    } else {
-
-        /* strtod() on a terminated copy: it would read "0x1" as hex */
-
-        memcpy(buf, ps->p, n);
-        buf[n] = '\0';
-
-        *v = strtod(buf, NULL);
-    }
-
-    if (!(*v >= 0 && *v <= AUTHZ_REVOCATION_MAX_TIME)) {
-        return authz_rv_fail(ps, "number out of range");
-    }
-
-    ps->p = p;
+    *endp = p;
 
     return 0;
 }

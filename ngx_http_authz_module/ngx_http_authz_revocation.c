@@ -62,14 +62,21 @@ static ngx_int_t ngx_http_authz_revocation_load(
     ngx_http_authz_revocation_t *rv, ngx_log_t *log,
     authz_revocation_t **table, ngx_http_authz_revocation_sig_t *sig,
     u_char *reason, ngx_err_t *err);
-static ngx_int_t ngx_http_authz_revocation_read(ngx_fd_t fd, u_char *buf,
-    size_t size);
+static char *ngx_http_authz_revocation_params(ngx_conf_t *cf,
+    ngx_http_authz_revocation_t *rv);
+static ngx_int_t ngx_http_authz_revocation_read(
+    ngx_http_authz_revocation_t *rv, ngx_log_t *log, ngx_fd_t fd,
+    ngx_file_info_t *fi, authz_revocation_t **table, u_char *reason,
+    ngx_err_t *err);
 static authz_revocation_t *ngx_http_authz_revocation_parse(
     ngx_http_authz_revocation_t *rv, u_char *data, size_t len,
     u_char *reason);
 static void ngx_http_authz_revocation_timer(ngx_event_t *ev);
 static void ngx_http_authz_revocation_update(ngx_http_authz_revocation_t *rv,
     ngx_log_t *log);
+static void ngx_http_authz_revocation_failed(
+    ngx_http_authz_revocation_t *rv, ngx_log_t *log, ngx_int_t rc,
+    ngx_err_t err, ngx_http_authz_revocation_sig_t *sig, u_char *reason);
 static void ngx_http_authz_revocation_age(ngx_http_authz_revocation_t *rv,
     ngx_log_t *log);
 static ngx_uint_t ngx_http_authz_revocation_is_stale(
@@ -94,8 +101,7 @@ ngx_http_authz_revocation_file(ngx_conf_t *cf, ngx_command_t *cmd,
     u_char                           reason[NGX_HTTP_AUTHZ_REVOCATION_ERRSTR];
     ngx_int_t                        rc;
     ngx_err_t                        err;
-    ngx_str_t                       *value, s;
-    ngx_uint_t                       i;
+    ngx_str_t                       *value;
     ngx_pool_cleanup_t              *cln;
     authz_revocation_t              *table;
     ngx_http_authz_revocation_t     *rv;
@@ -116,50 +122,9 @@ ngx_http_authz_revocation_file(ngx_conf_t *cf, ngx_command_t *cmd,
     rv->check = 5000;
     rv->stats.generated_at = -1;
 
-    for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "check=", 6) == 0) {
-            s.data = value[i].data + 6;
-            s.len = value[i].len - 6;
-
-            rv->check = ngx_parse_time(&s, 0);
-
-            if (rv->check == (ngx_msec_t) NGX_ERROR || rv->check < 100) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid check \"%V\", it must be "
-                                   "at least 100ms", &s);
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "max_age=", 8) == 0) {
-            s.data = value[i].data + 8;
-            s.len = value[i].len - 8;
-
-            if (s.len == 3 && ngx_strncmp(s.data, "off", 3) == 0) {
-                rv->max_age = 0;
-                continue;
-            }
-
-            rv->max_age = ngx_parse_time(&s, 1);
-
-            if (rv->max_age == (time_t) NGX_ERROR || rv->max_age == 0) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid max_age \"%V\"", &s);
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-        }
-
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\"", &value[i]);
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_conf_full_name(cf->cycle, &rv->path, 1) != NGX_OK) {
+    if (ngx_http_authz_revocation_params(cf, rv) != NGX_CONF_OK
+        || ngx_conf_full_name(cf->cycle, &rv->path, 1) != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -207,6 +172,64 @@ ngx_http_authz_revocation_file(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
+/* check=TIME (at least 100ms), max_age=TIME|off */
+
+static char *
+ngx_http_authz_revocation_params(ngx_conf_t *cf,
+    ngx_http_authz_revocation_t *rv)
+{
+    ngx_str_t   *value, s;
+    ngx_uint_t   i;
+
+    value = cf->args->elts;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "check=", 6) == 0) {
+            s.data = value[i].data + 6;
+            s.len = value[i].len - 6;
+
+            rv->check = ngx_parse_time(&s, 0);
+
+            if (rv->check == (ngx_msec_t) NGX_ERROR || rv->check < 100) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid check \"%V\", it must be "
+                                   "at least 100ms", &s);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "max_age=", 8) == 0) {
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+            if (s.len == 3 && ngx_strncmp(s.data, "off", 3) == 0) {
+                rv->max_age = 0;
+                continue;
+            }
+
+            rv->max_age = ngx_parse_time(&s, 1);
+
+            if (rv->max_age == (time_t) NGX_ERROR || rv->max_age == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid max_age \"%V\"", &s);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /*
  * NGX_OK: a new table; NGX_DECLINED: the file is not a valid list;
  * NGX_ERROR: a system call failed (*err); NGX_AGAIN: the file changed
@@ -218,13 +241,9 @@ ngx_http_authz_revocation_load(ngx_http_authz_revocation_t *rv,
     ngx_log_t *log, authz_revocation_t **table,
     ngx_http_authz_revocation_sig_t *sig, u_char *reason, ngx_err_t *err)
 {
-    u_char                           *buf;
-    size_t                            size;
-    ngx_fd_t                          fd;
-    ngx_int_t                         rc;
-    ngx_pool_t                       *pool;
-    ngx_file_info_t                   fi;
-    ngx_http_authz_revocation_sig_t   after;
+    ngx_fd_t         fd;
+    ngx_int_t        rc;
+    ngx_file_info_t  fi;
 
     *table = NULL;
     *err = 0;
@@ -238,74 +257,31 @@ ngx_http_authz_revocation_load(ngx_http_authz_revocation_t *rv,
         return NGX_ERROR;
     }
 
-    pool = NULL;
-    rc = NGX_ERROR;
-
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
         *err = ngx_errno;
         ngx_sprintf(reason, ngx_fd_info_n " failed%Z");
+        rc = NGX_ERROR;
         goto done;
     }
+
+    /* what the file was when opened: a refusal is not repeated for it */
 
     ngx_http_authz_revocation_sig(&fi, sig);
 
-    rc = NGX_DECLINED;
-
     if (!ngx_is_file(&fi)) {
         ngx_sprintf(reason, "not a regular file%Z");
-        goto done;
-    }
+        rc = NGX_DECLINED;
 
-    if (ngx_file_size(&fi) > AUTHZ_REVOCATION_MAX_SIZE) {
+    } else if (ngx_file_size(&fi) > AUTHZ_REVOCATION_MAX_SIZE) {
         ngx_sprintf(reason, "larger than 64 MB%Z");
-        goto done;
+        rc = NGX_DECLINED;
+
+    } else {
+        rc = ngx_http_authz_revocation_read(rv, log, fd, &fi, table, reason,
+                                            err);
     }
-
-    size = (size_t) ngx_file_size(&fi);
-
-    /* the file's bytes live only as long as the parse */
-
-    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, log);
-    if (pool == NULL) {
-        rc = NGX_ERROR;
-        goto done;
-    }
-
-    buf = ngx_pnalloc(pool, size + 1);
-    if (buf == NULL) {
-        rc = NGX_ERROR;
-        goto done;
-    }
-
-    rc = ngx_http_authz_revocation_read(fd, buf, size);
-
-    if (rc == NGX_ERROR) {
-        *err = ngx_errno;
-        ngx_sprintf(reason, ngx_read_fd_n " failed%Z");
-        goto done;
-    }
-
-    if (rc == NGX_OK && ngx_fd_info(fd, &fi) != NGX_FILE_ERROR) {
-        ngx_http_authz_revocation_sig(&fi, &after);
-
-        if (ngx_memcmp(&after, sig, sizeof(after)) != 0) {
-            rc = NGX_AGAIN;
-        }
-    }
-
-    if (rc != NGX_OK) {
-        goto done;
-    }
-
-    *table = ngx_http_authz_revocation_parse(rv, buf, size, reason);
-
-    rc = (*table != NULL) ? NGX_OK : NGX_DECLINED;
 
 done:
-
-    if (pool != NULL) {
-        ngx_destroy_pool(pool);
-    }
 
     if (ngx_close_file(fd) == NGX_FILE_ERROR) {
         ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
@@ -316,33 +292,77 @@ done:
 }
 
 
-/* exactly size bytes, and then the end of the file, or NGX_AGAIN */
+/*
+ * the whole file into a temporary pool, that lives as long as the
+ * parse; the end of the file and its size and times are checked again
+ * after the read, so that a file written in place is not half taken
+ */
 
 static ngx_int_t
-ngx_http_authz_revocation_read(ngx_fd_t fd, u_char *buf, size_t size)
+ngx_http_authz_revocation_read(ngx_http_authz_revocation_t *rv,
+    ngx_log_t *log, ngx_fd_t fd, ngx_file_info_t *fi,
+    authz_revocation_t **table, u_char *reason, ngx_err_t *err)
 {
-    size_t   got;
-    ssize_t  n;
+    u_char                           *buf;
+    size_t                            size, got;
+    ssize_t                           n;
+    ngx_int_t                         rc;
+    ngx_pool_t                       *pool;
+    ngx_file_info_t                   after;
+    ngx_http_authz_revocation_sig_t   s1, s2;
 
-    for (got = 0; got < size; got += n) {
-        n = ngx_read_fd(fd, buf + got, size - got);
+    size = (size_t) ngx_file_size(fi);
 
-        if (n == -1) {
-            return NGX_ERROR;
-        }
-
-        if (n == 0) {
-            return NGX_AGAIN;
-        }
-    }
-
-    n = ngx_read_fd(fd, buf + size, 1);
-
-    if (n == -1) {
+    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, log);
+    if (pool == NULL) {
         return NGX_ERROR;
     }
 
-    return (n == 0) ? NGX_OK : NGX_AGAIN;
+    rc = NGX_ERROR;
+
+    buf = ngx_pnalloc(pool, size + 1);
+    if (buf == NULL) {
+        goto done;
+    }
+
+    for (got = 0; got < size + 1; got += n) {
+        n = ngx_read_fd(fd, buf + got, size + 1 - got);
+
+        if (n == -1) {
+            *err = ngx_errno;
+            ngx_sprintf(reason, ngx_read_fd_n " failed%Z");
+            goto done;
+        }
+
+        if (n == 0) {
+            break;
+        }
+    }
+
+    ngx_http_authz_revocation_sig(fi, &s1);
+
+    if (ngx_fd_info(fd, &after) == NGX_FILE_ERROR) {
+        *err = ngx_errno;
+        ngx_sprintf(reason, ngx_fd_info_n " failed%Z");
+        goto done;
+    }
+
+    ngx_http_authz_revocation_sig(&after, &s2);
+
+    if (got != size || ngx_memcmp(&s1, &s2, sizeof(s1)) != 0) {
+        rc = NGX_AGAIN;
+        goto done;
+    }
+
+    *table = ngx_http_authz_revocation_parse(rv, buf, size, reason);
+
+    rc = (*table != NULL) ? NGX_OK : NGX_DECLINED;
+
+done:
+
+    ngx_destroy_pool(pool);
+
+    return rc;
 }
 
 
@@ -456,8 +476,9 @@ ngx_http_authz_revocation_update(ngx_http_authz_revocation_t *rv,
         err = ngx_errno;
         ngx_cpystrn(reason, (u_char *) ngx_file_info_n " failed",
                     NGX_HTTP_AUTHZ_REVOCATION_ERRSTR);
-        rc = NGX_ERROR;
-        goto failed;
+        ngx_http_authz_revocation_failed(rv, log, NGX_ERROR, err, NULL,
+                                         reason);
+        return;
     }
 
     ngx_http_authz_revocation_sig(&fi, &sig);
@@ -482,7 +503,8 @@ ngx_http_authz_revocation_update(ngx_http_authz_revocation_t *rv,
     }
 
     if (rc != NGX_OK) {
-        goto failed;
+        ngx_http_authz_revocation_failed(rv, log, rc, err, &sig, reason);
+        return;
     }
 
     rv->sig = sig;
@@ -500,18 +522,21 @@ ngx_http_authz_revocation_update(ngx_http_authz_revocation_t *rv,
                   rv->stats.entries[AUTHZ_REVOKED_TENANT],
                   rv->stats.pruned, rv->stats.memory / 1024,
                   ngx_current_msec - start);
+}
 
-    return;
 
-failed:
+/*
+ * one line per change: a refused file is known by its signature (sig),
+ * a file that cannot be opened or read by the error
+ */
 
-    /*
-     * one line per change: a refused file is known by its signature,
-     * a file that cannot be opened by the error
-     */
-
+static void
+ngx_http_authz_revocation_failed(ngx_http_authz_revocation_t *rv,
+    ngx_log_t *log, ngx_int_t rc, ngx_err_t err,
+    ngx_http_authz_revocation_sig_t *sig, u_char *reason)
+{
     if (rc == NGX_DECLINED) {
-        rv->sig = sig;
+        rv->sig = *sig;
         rv->known = 1;
         rv->err = 0;
         err = 0;
@@ -519,11 +544,16 @@ failed:
     } else {
         rv->known = 0;
 
-        if (err == rv->err) {
+        if (err != 0 && err == rv->err) {
             return;
         }
 
         rv->err = err;
+    }
+
+    if (reason[0] == '\0') {
+        ngx_cpystrn(reason, (u_char *) "not enough memory",
+                    NGX_HTTP_AUTHZ_REVOCATION_ERRSTR);
     }
 
     rv->stats.reloads_failed++;

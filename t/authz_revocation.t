@@ -90,7 +90,7 @@ http {
 
 EOF
 
-$t->run->plan(92);
+$t->run->plan(94);
 
 ###############################################################################
 
@@ -257,6 +257,13 @@ update_list({ generated_at => $now, sub => { erin => $now } });
 is(status(sub => 'erin', iat => $now - 1), 401, 'a good file again: loaded');
 is(status(jti => 'kept'), 200, 'a good file again: replaces the list');
 
+# a file rewritten in place (same inode, same size) is seen too
+
+my $ino = (stat $file)[1];
+update_list({ generated_at => $now, sub => { fred => $now } }, 'in place');
+is((stat $file)[1], $ino, 'in place: same inode');
+is(status(sub => 'fred', iat => $now - 1), 401, 'in place: loaded');
+
 ###############################################################################
 
 # max_age=1h: a list generated 2 hours ago vouches for nobody
@@ -367,12 +374,17 @@ sub write_list {
 
 # a new list, and every worker done with it (loaded or refused)
 sub update_list {
-    my ($doc) = @_;
+    my ($doc, $in_place) = @_;
 
     my $re = qr/revocation file ".*" (?:loaded|not loaded)/;
     my $mark = count($re);
 
-    write_list($doc);
+    if ($in_place) {
+        $t->write_file('revoked.json', JSON::PP->new->canonical->encode($doc));
+
+    } else {
+        write_list($doc);
+    }
 
     poll(sub { count($re) >= $mark + $WORKERS }, 120)
         or diag('not every worker saw the new list');
