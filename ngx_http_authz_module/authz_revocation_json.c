@@ -142,9 +142,9 @@ authz_rv_member(authz_rv_parser_t *ps)
     size_t                len;
     double               *v;
     unsigned              bit;
-    unsigned char         name[AUTHZ_REVOCATION_MAX_STRING];
     authz_revoked_e       kind;
     const unsigned char  *at;
+    unsigned char         name[AUTHZ_REVOCATION_MAX_STRING];
 
     at = ps->p;
 
@@ -362,8 +362,9 @@ static int
 authz_rv_escape(authz_rv_parser_t *ps, unsigned char *out, size_t *len)
 {
     size_t                k;
-    unsigned char         c, buf[4];
+    unsigned char         c;
     const unsigned char  *at;
+    unsigned char         buf[4];
 
     at = ps->p;
     ps->p++;
@@ -594,8 +595,8 @@ static int
 authz_rv_number(authz_rv_parser_t *ps, double *v)
 {
     size_t                n, digits;
-    char                  buf[AUTHZ_REVOCATION_MAX_NUMBER + 1];
     const unsigned char  *p, *end;
+    char                  buf[AUTHZ_REVOCATION_MAX_NUMBER + 1];
 
     end = NULL;
 

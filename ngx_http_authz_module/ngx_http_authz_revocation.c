@@ -58,12 +58,12 @@ struct ngx_http_authz_revocation_s {
 };
 
 
+static char *ngx_http_authz_revocation_params(ngx_conf_t *cf,
+    ngx_http_authz_revocation_t *rv);
 static ngx_int_t ngx_http_authz_revocation_load(
     ngx_http_authz_revocation_t *rv, ngx_log_t *log,
     authz_revocation_t **table, ngx_http_authz_revocation_sig_t *sig,
     u_char *reason, ngx_err_t *err);
-static char *ngx_http_authz_revocation_params(ngx_conf_t *cf,
-    ngx_http_authz_revocation_t *rv);
 static ngx_int_t ngx_http_authz_revocation_read(
     ngx_http_authz_revocation_t *rv, ngx_log_t *log, ngx_fd_t fd,
     ngx_file_info_t *fi, authz_revocation_t **table, u_char *reason,
@@ -98,7 +98,6 @@ ngx_http_authz_revocation_file(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_authz_main_conf_t *amcf = conf;
 
-    u_char                           reason[NGX_HTTP_AUTHZ_REVOCATION_ERRSTR];
     ngx_int_t                        rc;
     ngx_err_t                        err;
     ngx_str_t                       *value;
@@ -106,6 +105,7 @@ ngx_http_authz_revocation_file(ngx_conf_t *cf, ngx_command_t *cmd,
     authz_revocation_t              *table;
     ngx_http_authz_revocation_t     *rv;
     ngx_http_authz_revocation_sig_t  sig;
+    u_char                           reason[NGX_HTTP_AUTHZ_REVOCATION_ERRSTR];
 
     if (amcf->revocation != NULL) {
         return "is duplicate";
@@ -464,13 +464,13 @@ static void
 ngx_http_authz_revocation_update(ngx_http_authz_revocation_t *rv,
     ngx_log_t *log)
 {
-    u_char                           reason[NGX_HTTP_AUTHZ_REVOCATION_ERRSTR];
     ngx_err_t                        err;
     ngx_int_t                        rc;
     ngx_msec_t                       start;
     ngx_file_info_t                  fi;
     authz_revocation_t              *table;
     ngx_http_authz_revocation_sig_t  sig;
+    u_char                           reason[NGX_HTTP_AUTHZ_REVOCATION_ERRSTR];
 
     if (ngx_file_info(rv->path.data, &fi) == NGX_FILE_ERROR) {
         err = ngx_errno;
@@ -757,11 +757,11 @@ ngx_http_authz_revocation_log(ngx_http_request_t *r,
     ngx_http_authz_eval_t *eval)
 {
     u_char       *p, c;
-    u_char        jti[NGX_HTTP_AUTHZ_REVOCATION_JTI_LOG * 4 + 3];
     json_t       *v;
     size_t        i, len;
     ngx_str_t     none = ngx_string("-");
     const char   *s;
+    u_char        jti[NGX_HTTP_AUTHZ_REVOCATION_JTI_LOG * 4 + 3];
 
     static u_char  hex[] = "0123456789abcdef";
 
