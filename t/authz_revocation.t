@@ -90,7 +90,7 @@ http {
 
 EOF
 
-$t->run->plan(94);
+$t->run->plan(98);
 
 ###############################################################################
 
@@ -306,6 +306,28 @@ SKIP: {
     is(status(sub => 'k1000000', iat => $now - 1), 200,
         '1,000,000 entries: one more is not listed');
 }
+
+###############################################################################
+
+# an nginx reload reads the list with the new configuration; the new
+# workers then follow the file as the old ones did
+
+update_list({ generated_at => $now, sub => { gina => $now } });
+
+my %old = worker_pids();
+$t->reload;
+ok(poll(sub {
+    my %w = worker_pids();
+    return keys %w == $WORKERS && !grep { $old{$_} } keys %w;
+}), 'nginx reload: the old workers are gone');
+
+is(status(sub => 'gina', iat => $now - 1), 401, 'nginx reload: list read');
+
+update_list({ generated_at => $now, sub => { hank => $now } });
+is(status(sub => 'hank', iat => $now - 1), 401,
+    'nginx reload: new workers follow the file');
+is(status(sub => 'gina', iat => $now - 1), 200,
+    'nginx reload: the list replaced');
 
 ###############################################################################
 
