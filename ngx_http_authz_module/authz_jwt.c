@@ -883,6 +883,9 @@ authz_strerror(authz_err_e err)
 
     case AUTHZ_ERR_INTERNAL:
         return "internal error";
+
+    case AUTHZ_ERR_REVOKED:
+        return "token revoked";
     }
 
     return "invalid token";

@@ -60,7 +60,8 @@ typedef enum {
     AUTHZ_ERR_ISSUER,
     AUTHZ_ERR_AUDIENCE,
     AUTHZ_ERR_CLAIM,             /* a claim of the wrong type or shape */
-    AUTHZ_ERR_INTERNAL           /* OpenSSL or jansson failure */
+    AUTHZ_ERR_INTERNAL,          /* OpenSSL or jansson failure */
+    AUTHZ_ERR_REVOKED            /* listed by authz_revocation_file */
 } authz_err_e;
 
 

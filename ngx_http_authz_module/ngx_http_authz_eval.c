@@ -266,6 +266,12 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
                                  ngx_http_authz_alloc, r->pool, &tok.detail);
     }
 
+    /* after the signature, a cache hit included: authz_revocation_file */
+
+    if (err == AUTHZ_OK) {
+        err = ngx_http_authz_revocation_check(r, eval, &tok.detail);
+    }
+
     eval->err = err;
     eval->detail = tok.detail;
 

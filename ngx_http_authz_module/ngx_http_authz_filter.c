@@ -50,7 +50,10 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
 
     if (status == NGX_HTTP_UNAUTHORIZED) {
 
-        if (invalid) {
+        if (invalid && eval->err == AUTHZ_ERR_REVOKED) {
+            ngx_http_authz_revocation_log(r, eval);
+
+        } else if (invalid) {
             if (ngx_http_authz_log_value(r, &eval->kid, &kid) != NGX_OK) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
@@ -75,6 +78,11 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+
+    } else if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "authz: service unavailable: %s (%s), sub: \"%V\", "
+                      "tenant: \"%V\"", error, reason, sub, tenant);
 
     } else {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,

@@ -320,6 +320,15 @@ ngx_http_authz_authorize(ngx_http_request_t *r,
                                    "forbidden", "condition not met", NULL);
     }
 
+    /* authz_revocation_file max_age: fail closed */
+
+    if (ngx_http_authz_revocation_stale(r)) {
+        return ngx_http_authz_deny(r, alcf, ctx, eval,
+                                   NGX_HTTP_SERVICE_UNAVAILABLE,
+                                   "revocation_stale",
+                                   "revocation list too old", NULL);
+    }
+
     ngx_http_authz_decide(ctx, eval, NGX_HTTP_AUTHZ_RESULT_ALLOW,
                           NULL, NULL, NULL);
 

@@ -13,6 +13,7 @@
 static ngx_int_t ngx_http_authz_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_authz_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_authz_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_authz_init_process(ngx_cycle_t *cycle);
 static void *ngx_http_authz_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_authz_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -276,6 +277,13 @@ static ngx_command_t  ngx_http_authz_commands[] = {
       offsetof(ngx_http_authz_loc_conf_t, status_zone),
       NULL },
 
+    { ngx_string("authz_revocation_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_http_authz_revocation_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -302,7 +310,7 @@ ngx_module_t  ngx_http_authz_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     ngx_http_authz_init_module,            /* init module */
-    NULL,                                  /* init process */
+    ngx_http_authz_init_process,           /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -392,6 +400,13 @@ ngx_http_authz_init_module(ngx_cycle_t *cycle)
 }
 
 
+static ngx_int_t
+ngx_http_authz_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_http_authz_revocation_init_process(cycle);
+}
+
+
 static void *
 ngx_http_authz_create_main_conf(ngx_conf_t *cf)
 {
@@ -409,6 +424,7 @@ ngx_http_authz_create_main_conf(ngx_conf_t *cf)
      *     amcf->cache = NULL;
      *     amcf->cache_ttl = 0;
      *     amcf->status = NULL;
+     *     amcf->revocation = NULL;
      */
 
     return amcf;

@@ -17,6 +17,7 @@
 #include "authz_claims.h"
 #include "authz_http.h"
 #include "ngx_http_authz_version.h"
+#include "authz_revocation.h"
 
 
 #define NGX_HTTP_AUTHZ_OFF         0
@@ -56,6 +57,24 @@
 
 /* ngx_http_authz_status.h: authz_status, authz_status_zone */
 typedef struct ngx_http_authz_status_conf_s  ngx_http_authz_status_conf_t;
+typedef struct ngx_http_authz_revocation_s  ngx_http_authz_revocation_t;
+
+
+/*
+ * authz_revocation_file counters of this worker (for a metrics module:
+ * ngx_http_authz_revocation_stats()); arrays by authz_revoked_e
+ */
+
+typedef struct {
+    ngx_uint_t                  entries[AUTHZ_REVOKED_KINDS]; /* now */
+    ngx_uint_t                  hits[AUTHZ_REVOKED_KINDS];    /* refused */
+    ngx_uint_t                  reloads_ok;
+    ngx_uint_t                  reloads_failed;
+    ngx_uint_t                  pruned;        /* jti entries, last load */
+    size_t                      memory;        /* bytes of the table */
+    time_t                      generated_at;  /* -1: not in the file */
+    time_t                      loaded_at;
+} ngx_http_authz_revocation_stats_t;
 
 
 typedef struct {
@@ -63,6 +82,7 @@ typedef struct {
     ngx_shm_zone_t             *cache;         /* authz_cache */
     time_t                      cache_ttl;
     ngx_http_authz_status_conf_t  *status;     /* authz_status */
+    ngx_http_authz_revocation_t  *revocation;  /* authz_revocation_file */
 
     /* $http_x_user_id ... and $http_authorization, invalidated on change */
     ngx_int_t                   header_vars[NGX_HTTP_AUTHZ_HEADERS + 1];
@@ -250,6 +270,17 @@ char *ngx_http_authz_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_authz_status_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_authz_status_init(ngx_conf_t *cf);
+/* ngx_http_authz_revocation.c: authz_revocation_file */
+char *ngx_http_authz_revocation_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_authz_revocation_init_process(ngx_cycle_t *cycle);
+authz_err_e ngx_http_authz_revocation_check(ngx_http_request_t *r,
+    ngx_http_authz_eval_t *eval, const char **detail);
+ngx_uint_t ngx_http_authz_revocation_stale(ngx_http_request_t *r);
+void ngx_http_authz_revocation_log(ngx_http_request_t *r,
+    ngx_http_authz_eval_t *eval);
+ngx_http_authz_revocation_stats_t *ngx_http_authz_revocation_stats(
+    ngx_cycle_t *cycle);
 
 
 #endif /* _NGX_HTTP_AUTHZ_MODULE_H_INCLUDED_ */

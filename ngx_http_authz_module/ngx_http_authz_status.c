@@ -68,6 +68,7 @@ ngx_http_authz_status_reason_t  ngx_http_authz_status_reasons[] = {
     { ngx_string("invalid_token"), ngx_string("issuer not accepted") },
     { ngx_string("invalid_token"), ngx_string("audience not accepted") },
     { ngx_string("invalid_token"), ngx_string("invalid claim") },
+    { ngx_string("invalid_token"), ngx_string("token revoked") },
     { ngx_string("invalid_token"), ngx_string("other") },
 
     { ngx_string("insufficient_scope"), ngx_string("permission missing") },
@@ -89,6 +90,10 @@ ngx_http_authz_status_reason_t  ngx_http_authz_status_reasons[] = {
     { ngx_string("forbidden"), ngx_string("path names another user") },
     { ngx_string("forbidden"), ngx_string("path has too many segments") },
     { ngx_string("forbidden"), ngx_string("other") },
+
+    { ngx_string("revocation_stale"),
+      ngx_string("revocation list too old") },
+    { ngx_string("revocation_stale"), ngx_string("other") },
 
     { ngx_string("internal"), ngx_string("internal error") },
 

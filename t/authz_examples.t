@@ -33,6 +33,9 @@ my $kd = keydir();
 $t->write_file('keys/jwks.json',
     mint_cli('--jwks', "$kd/k1.pub", '--kid', 'dev-1') . "\n");
 
+# gateway.conf's revocation list, relative to the configuration file
+$t->write_file('revoked.json', "{}\n");
+
 my $gateway = example('gateway.conf');
 my $audit = example('audit-log.conf');
 

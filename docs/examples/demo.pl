@@ -224,6 +224,18 @@ EOF
         or fail("$CONF: no closing brace of the http block");
 
     spew("$dir/nginx.conf", $conf);
+    revoke($dir, {});
+}
+
+# the revocation list, written the atomic way: a new file renamed over it
+sub revoke {
+    my ($dir, $list) = @_;
+
+    my $text = JSON::PP->new->canonical->encode({ generated_at => time(),
+        %$list });
+    spew("$dir/revoked.json.tmp", "$text\n");
+    rename "$dir/revoked.json.tmp", "$dir/revoked.json"
+        or fail("rename $dir/revoked.json: $!");
 }
 
 sub nginx_cmd {
@@ -556,6 +568,43 @@ for my $s (@scenarios) {
         $got, $saw];
 }
 
+# bob is revoked mid-run: every token of his issued before now (the next
+# second: his token may carry this very second as its iat), by a rename
+# of the list, without a reload; carol goes on
+
+{
+    my $t0 = Time::HiRes::time();
+    revoke($DIR, { sub => { bob => time() + 1 } });
+
+    my $r;
+    do {
+        Time::HiRes::sleep(0.05);
+        $r = request(PUT => '/api/blog/acme/posts/17',
+            Authorization => "Bearer $tok{bob}");
+    } until (($r->{status} // 0) == 401
+             || Time::HiRes::time() - $t0 > 5);
+
+    my $ms = (Time::HiRes::time() - $t0) * 1000;
+    my $got = $r->{status} // 'no answer';
+    my $b = eval { $json->decode($r->{body}) } // {};
+    $got .= " $b->{error}" if defined $b->{error};
+
+    my $ok = $got eq '401 invalid_token'
+             && ($b->{error_description} // '') eq 'token revoked';
+    $failed++ unless $ok;
+    push @rows, [$ok ? '' : '!!', sprintf('bob revoked, %.0f ms later', $ms),
+        'bob', 'PUT /api/blog/acme/posts/17', '401 invalid_token', $got,
+        join ': ', grep { defined } @$b{qw(error error_description)}];
+
+    $r = request(GET => '/api/blog/acme/posts/17',
+        Authorization => "Bearer $tok{carol}");
+    $ok = ($r->{status} // 0) == 200;
+    $failed++ unless $ok;
+    push @rows, [$ok ? '' : '!!', 'after bob\'s revocation', 'carol',
+        'GET /api/blog/acme/posts/17', 200, $r->{status} // 'no answer',
+        $r->{body} =~ s/\s+\z//r];
+}
+
 # the counters after the scenarios, as Prometheus would scrape them
 my $scrape = request(GET => '/authz_status');
 
@@ -567,7 +616,9 @@ print_table(['', 'scenario', 'token', 'request', 'expected', 'got',
 print "\nbob* = bob's editor token, expired, with a flipped signature,"
     . " re-signed with\nalg none, or HS256 keyed with the public key PEM."
     . "  The spoofed requests also send\nX-User-Id: admin and"
-    . " X-User-Permissions: $owner.\n";
+    . " X-User-Permissions: $owner.\n"
+    . "Then bob is revoked (\"sub\": {\"bob\": now} in revoked.json,"
+    . " renamed over the list,\nno reload).\n";
 print "\nGET /authz_status after the scenarios (docs/metrics.md), the series"
     . " that are not 0:\n\n",
     grep { !/^#/ && !/ 0$/ } split /^/, $scrape->{body} // '';

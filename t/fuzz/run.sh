@@ -8,8 +8,8 @@
 # runs each one for SECONDS on build/fuzz/corpus-TARGET, a scratch copy of
 # t/fuzz/corpus/TARGET: what the fuzzer finds stays out of the repository
 # (copy an input worth keeping into t/fuzz/corpus/TARGET by hand).
-# TARGET is token, rules, key or http; all four by default, one after the
-# other (start one run.sh per target to use several cores).
+# TARGET is token, rules, key, http or revocation; all five by default, one
+# after the other (start one run.sh per target to use several cores).
 #
 # Prints one line per target with the executions and the coverage
 # (cov: edges, ft: features) of the final stats; the whole libFuzzer
@@ -20,7 +20,8 @@
 set -u
 
 usage() {
-    echo "usage: sh t/fuzz/run.sh SECONDS [token|rules|key|http ...]" >&2
+    echo "usage: sh t/fuzz/run.sh SECONDS" \
+         "[token|rules|key|http|revocation ...]" >&2
     exit 2
 }
 
@@ -31,7 +32,7 @@ esac
 seconds=$1
 shift
 
-targets=${*:-token rules key http}
+targets=${*:-token rules key http revocation}
 
 cd "$(dirname "$0")/../.." || exit 2
 
@@ -47,7 +48,7 @@ mkdir -p $out || exit 2
 for t in $targets; do
 
     case $t in
-    token | rules | key | http) ;;
+    token | rules | key | http | revocation) ;;
     *) usage ;;
     esac
 
