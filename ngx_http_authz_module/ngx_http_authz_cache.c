@@ -49,7 +49,7 @@ static void ngx_http_authz_cache_insert_value(ngx_rbtree_node_t *temp,
 static ngx_http_authz_cache_node_t *ngx_http_authz_cache_find(
     ngx_http_authz_cache_t *cache, u_char *hash);
 static void ngx_http_authz_cache_evict(ngx_http_authz_cache_t *cache,
-    ngx_uint_t n, time_t now);
+    ngx_uint_t n, time_t now, ngx_uint_t force);
 static void ngx_http_authz_cache_delete(ngx_http_authz_cache_t *cache,
     ngx_http_authz_cache_node_t *cn);
 
@@ -387,7 +387,7 @@ ngx_http_authz_cache_store(ngx_http_request_t *r, u_char *hash,
         goto done;
     }
 
-    ngx_http_authz_cache_evict(cache, 1, now);
+    ngx_http_authz_cache_evict(cache, 1, now, 0);
 
     cn = ngx_slab_alloc_locked(cache->shpool,
                                sizeof(ngx_http_authz_cache_node_t));
@@ -395,7 +395,7 @@ ngx_http_authz_cache_store(ngx_http_request_t *r, u_char *hash,
     if (cn == NULL) {
         /* full: the least recently used entries make room */
 
-        ngx_http_authz_cache_evict(cache, 16, 0);
+        ngx_http_authz_cache_evict(cache, 16, now, 1);
 
         cn = ngx_slab_alloc_locked(cache->shpool,
                                    sizeof(ngx_http_authz_cache_node_t));
@@ -420,13 +420,13 @@ done:
 
 
 /*
- * removes up to n entries from the LRU tail: expired ones only when
- * now != 0, any otherwise
+ * removes up to n entries from the LRU tail: expired ones only, or
+ * with force any; an eviction is counted only for a live entry
  */
 
 static void
 ngx_http_authz_cache_evict(ngx_http_authz_cache_t *cache, ngx_uint_t n,
-    time_t now)
+    time_t now, ngx_uint_t force)
 {
     ngx_queue_t                  *q;
     ngx_http_authz_cache_node_t  *cn;
@@ -440,11 +440,11 @@ ngx_http_authz_cache_evict(ngx_http_authz_cache_t *cache, ngx_uint_t n,
         q = ngx_queue_last(&cache->sh->queue);
         cn = ngx_queue_data(q, ngx_http_authz_cache_node_t, queue);
 
-        if (now && cn->expire > now) {
-            return;
-        }
+        if (cn->expire > now) {
+            if (!force) {
+                return;
+            }
 
-        if (now == 0) {
             cache->sh->evictions++;
         }
 

@@ -17,9 +17,13 @@ static ngx_http_authz_status_conf_t *ngx_http_authz_status_conf(
 static ngx_int_t ngx_http_authz_status_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_authz_status_bind(
-    ngx_http_authz_status_conf_t *scf, ngx_log_t *log);
+    ngx_http_authz_status_conf_t *scf, ngx_http_authz_status_conf_t *oscf,
+    ngx_log_t *log);
 static ngx_http_authz_status_slot_t *ngx_http_authz_status_find(
-    ngx_http_authz_status_conf_t *scf, ngx_str_t *name, ngx_uint_t unused);
+    ngx_http_authz_status_conf_t *scf, ngx_http_authz_status_conf_t *oscf,
+    ngx_str_t *name, ngx_uint_t unused);
+static ngx_uint_t ngx_http_authz_status_named(
+    ngx_http_authz_status_conf_t *scf, ngx_http_authz_status_slot_t *slot);
 static ngx_int_t ngx_http_authz_status_log_handler(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_authz_status_reason(ngx_str_t *error,
     ngx_str_t *reason);
@@ -263,12 +267,15 @@ ngx_http_authz_status_init(ngx_conf_t *cf)
     }
 
     /*
-     * room for four times the labels: a reload that renames labels
-     * keeps the same zone, and the counters of the others
+     * room for four times the labels, and at least 1 MB (some 2,000
+     * labels): the size changes, and the counters restart, only when a
+     * configuration outgrows it; a reload that renames labels keeps the
+     * same zone, and the counters of the others
      */
 
     size = 8 * ngx_pagesize
            + 4 * scf->labels.nelts * sizeof(ngx_http_authz_status_slot_t);
+    size = ngx_max(size, 1024 * 1024);
     size = ngx_align(size, 8 * ngx_pagesize);
 
     scf->zone = ngx_shared_memory_add(cf, &ngx_http_authz_status_zone_name,
@@ -314,14 +321,14 @@ ngx_http_authz_status_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         scf->shpool = oscf->shpool;
         scf->sh = oscf->sh;
 
-        return ngx_http_authz_status_bind(scf, shm_zone->shm.log);
+        return ngx_http_authz_status_bind(scf, oscf, shm_zone->shm.log);
     }
 
     scf->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
     if (shm_zone->shm.exists) {
         scf->sh = scf->shpool->data;
-        return ngx_http_authz_status_bind(scf, shm_zone->shm.log);
+        return ngx_http_authz_status_bind(scf, NULL, shm_zone->shm.log);
     }
 
     scf->sh = ngx_slab_calloc(scf->shpool,
@@ -347,7 +354,7 @@ ngx_http_authz_status_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     /* a full zone is handled by taking a slot no label uses any more */
     scf->shpool->log_nomem = 0;
 
-    return ngx_http_authz_status_bind(scf, shm_zone->shm.log);
+    return ngx_http_authz_status_bind(scf, NULL, shm_zone->shm.log);
 }
 
 
@@ -358,7 +365,8 @@ ngx_http_authz_status_init_zone(ngx_shm_zone_t *shm_zone, void *data)
  */
 
 static ngx_int_t
-ngx_http_authz_status_bind(ngx_http_authz_status_conf_t *scf, ngx_log_t *log)
+ngx_http_authz_status_bind(ngx_http_authz_status_conf_t *scf,
+    ngx_http_authz_status_conf_t *oscf, ngx_log_t *log)
 {
     ngx_str_t                     *label;
     ngx_uint_t                     i;
@@ -368,7 +376,7 @@ ngx_http_authz_status_bind(ngx_http_authz_status_conf_t *scf, ngx_log_t *log)
 
     for (i = 0; i < scf->labels.nelts; i++) {
 
-        slot = ngx_http_authz_status_find(scf, &label[i], 0);
+        slot = ngx_http_authz_status_find(scf, oscf, &label[i], 0);
 
         if (slot != NULL) {
             scf->slots[i] = slot;
@@ -381,12 +389,12 @@ ngx_http_authz_status_bind(ngx_http_authz_status_conf_t *scf, ngx_log_t *log)
         if (slot == NULL) {
 
             /*
-             * many renames over reloads: a label that the configuration
-             * no longer has gives its slot (an old worker that still
-             * finishes a request of that label counts into it)
+             * many renames over reloads: a label that neither this
+             * configuration nor the running one has gives its slot (the
+             * running one stays if this reload fails)
              */
 
-            slot = ngx_http_authz_status_find(scf, NULL, 1);
+            slot = ngx_http_authz_status_find(scf, oscf, NULL, 1);
             if (slot == NULL) {
                 ngx_log_error(NGX_LOG_EMERG, log, 0,
                               "no room for zone \"%V\" in the authz status "
@@ -419,14 +427,10 @@ ngx_http_authz_status_bind(ngx_http_authz_status_conf_t *scf, ngx_log_t *log)
 
 static ngx_http_authz_status_slot_t *
 ngx_http_authz_status_find(ngx_http_authz_status_conf_t *scf,
-    ngx_str_t *name, ngx_uint_t unused)
+    ngx_http_authz_status_conf_t *oscf, ngx_str_t *name, ngx_uint_t unused)
 {
-    ngx_str_t                     *label;
-    ngx_uint_t                     i;
     ngx_queue_t                   *q;
     ngx_http_authz_status_slot_t  *slot;
-
-    label = scf->labels.elts;
 
     for (q = ngx_queue_head(&scf->sh->slots);
          q != ngx_queue_sentinel(&scf->sh->slots);
@@ -444,20 +448,35 @@ ngx_http_authz_status_find(ngx_http_authz_status_conf_t *scf,
             continue;
         }
 
-        for (i = 0; i < scf->labels.nelts; i++) {
-            if (slot->len == label[i].len
-                && ngx_memcmp(slot->name, label[i].data, slot->len) == 0)
-            {
-                break;
-            }
-        }
-
-        if (i == scf->labels.nelts) {
+        if (!ngx_http_authz_status_named(scf, slot)
+            && (oscf == NULL || !ngx_http_authz_status_named(oscf, slot)))
+        {
             return slot;
         }
     }
 
     return NULL;
+}
+
+
+static ngx_uint_t
+ngx_http_authz_status_named(ngx_http_authz_status_conf_t *scf,
+    ngx_http_authz_status_slot_t *slot)
+{
+    ngx_str_t   *label;
+    ngx_uint_t   i;
+
+    label = scf->labels.elts;
+
+    for (i = 0; i < scf->labels.nelts; i++) {
+        if (slot->len == label[i].len
+            && ngx_memcmp(slot->name, label[i].data, slot->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

@@ -25,7 +25,8 @@ use AuthzMetrics qw(parse_prometheus series);
 
 my $t = AuthzTest->new(workers => 2)->has('module');
 
-my ($labels, $generations) = (20, 8);
+# 150 labels a generation: the zone (1 MB at least) holds some 1,900
+my ($labels, $generations) = (150, 16);
 
 $t->write_file_expand('nginx.conf', conf(0));
 $t->run->plan(4 * $generations + 1);
