@@ -13,6 +13,10 @@
 
 #include "ngx_http_authz_module.h"
 
+
+/* how far "generated_at" may be ahead of this clock */
+#define NGX_HTTP_AUTHZ_REVOCATION_SKEW  300
+
 #include <openssl/rand.h>
 
 
@@ -249,7 +253,10 @@ ngx_http_authz_revocation_load(ngx_http_authz_revocation_t *rv,
     *err = 0;
     reason[0] = '\0';
 
-    fd = ngx_open_file(rv->path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    /* a FIFO must not block the worker: its type is refused below */
+
+    fd = ngx_open_file(rv->path.data, NGX_FILE_RDONLY|NGX_FILE_NONBLOCK,
+                       NGX_FILE_OPEN, 0);
 
     if (fd == NGX_INVALID_FILE) {
         *err = ngx_errno;
@@ -403,6 +410,21 @@ ngx_http_authz_revocation_parse(ngx_http_authz_revocation_t *rv,
 
     if (rv->max_age != 0 && !info.has_generated_at) {
         ngx_sprintf(reason, "no \"generated_at\" while max_age is set%Z");
+        authz_revocation_free(table);
+        return NULL;
+    }
+
+    /*
+     * a "generated_at" ahead of the clock (milliseconds, a wrong clock)
+     * would keep the list fresh for max_age for ever: refused
+     */
+
+    if (info.has_generated_at
+        && info.generated_at > (double) ngx_time()
+                               + NGX_HTTP_AUTHZ_REVOCATION_SKEW)
+    {
+        ngx_sprintf(reason, "\"generated_at\" is in the future (seconds "
+                    "since the epoch expected)%Z");
         authz_revocation_free(table);
         return NULL;
     }

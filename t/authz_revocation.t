@@ -16,6 +16,8 @@ use strict;
 
 use Test::More;
 
+use POSIX ();
+
 use JSON::PP ();
 use Time::HiRes ();
 
@@ -90,7 +92,7 @@ http {
 
 EOF
 
-$t->run->plan(98);
+$t->run->plan(101);
 
 ###############################################################################
 
@@ -339,6 +341,8 @@ $t->write_file('nogen.json', '{"sub": {}}');
 $t->write_file('256.json', '{"sub": {"' . 'k' x 256 . '": 1}}');
 $t->write_file('257.json', '{"sub": {"' . 'k' x 257 . '": 1}}');
 $t->write_file('old.json', qq{{"generated_at": @{[$now - 7200]}}});
+$t->write_file('ms.json', qq{{"generated_at": @{[$now * 1000]}}});
+POSIX::mkfifo($t->testdir . '/fifo.json', 0644) or die "mkfifo: $!";
 
 fails('missing file', 'nope.json',
     qr/authz_revocation_file ".*\/nope\.json": open\(\) failed \(2: No such/);
@@ -348,6 +352,14 @@ fails('unknown member', 'subs.json', qr/unknown member at line 1, column 2/);
 fails('max_age without generated_at', 'nogen.json max_age=1h',
     qr/no "generated_at" while max_age is set/);
 passes('256-byte string', '256.json');
+fails('generated_at in milliseconds', 'ms.json max_age=1h',
+    qr/"generated_at" is in the future/);
+
+# a FIFO at the path neither blocks nginx -t nor is read
+
+my $start = time;
+fails('a fifo', 'fifo.json', qr/not a regular file/);
+ok(time - $start < 5, 'a fifo: no wait for a writer');
 fails('257-byte string', '257.json', qr/string longer than 256 bytes/);
 fails('check 0', 'old.json check=0', qr/invalid check "0"/);
 fails('check 50ms', 'old.json check=50ms', qr/invalid check "50ms"/);
