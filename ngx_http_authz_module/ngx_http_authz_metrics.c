@@ -67,6 +67,23 @@ static ngx_int_t ngx_http_authz_metrics_cache_entries(
     ngx_http_authz_metrics_t *m);
 static ngx_int_t ngx_http_authz_metrics_build_info(
     ngx_http_authz_metrics_t *m);
+static ngx_int_t ngx_http_authz_metrics_revocation_entries(
+    ngx_http_authz_metrics_t *m);
+static ngx_int_t ngx_http_authz_metrics_revocation_hits(
+    ngx_http_authz_metrics_t *m);
+static ngx_int_t ngx_http_authz_metrics_revocation_reloads(
+    ngx_http_authz_metrics_t *m);
+
+
+/* the "kind" label of the revocation families, by AUTHZ_REVOKED_* */
+
+static ngx_str_t  ngx_http_authz_metrics_revoked_kinds[] = {
+    ngx_null_string,
+    ngx_string("jti"),
+    ngx_string("sub"),
+    ngx_string("tenant"),
+    ngx_string("iat_before")
+};
 
 
 #define ngx_http_authz_metrics_literal(m, s)                                  \
@@ -100,6 +117,18 @@ static ngx_http_authz_metrics_family_t  ngx_http_authz_metrics_families[] = {
     { ngx_string("authz_build_info"), ngx_string("gauge"),
       ngx_string("Versions of the authz module, nginx and OpenSSL."),
       ngx_http_authz_metrics_build_info },
+
+    { ngx_string("authz_revocation_entries"), ngx_string("gauge"),
+      ngx_string("Entries of the revocation list the answering worker has."),
+      ngx_http_authz_metrics_revocation_entries },
+
+    { ngx_string("authz_revocation_hits_total"), ngx_string("counter"),
+      ngx_string("Tokens refused as revoked, by the rule that matched."),
+      ngx_http_authz_metrics_revocation_hits },
+
+    { ngx_string("authz_revocation_reloads_total"), ngx_string("counter"),
+      ngx_string("Reads of the revocation file by the workers."),
+      ngx_http_authz_metrics_revocation_reloads },
 
     { ngx_null_string, ngx_null_string, ngx_null_string, NULL }
 };
@@ -567,4 +596,76 @@ ngx_http_authz_metrics_build_info(ngx_http_authz_metrics_t *m)
     kv[2].value.len = ngx_strlen(kv[2].value.data);
 
     return ngx_http_authz_metrics_sample(m, kv, 3, 1);
+}
+
+
+static ngx_int_t
+ngx_http_authz_metrics_revocation_entries(ngx_http_authz_metrics_t *m)
+{
+    ngx_uint_t                          k;
+    ngx_keyval_t                        kv;
+    ngx_http_authz_revocation_stats_t  *st;
+
+    st = ngx_http_authz_revocation_stats((ngx_cycle_t *) ngx_cycle);
+
+    ngx_str_set(&kv.key, "kind");
+
+    for (k = 1; k < AUTHZ_REVOKED_KINDS; k++) {
+        kv.value = ngx_http_authz_metrics_revoked_kinds[k];
+
+        if (ngx_http_authz_metrics_sample(m, &kv, 1,
+                                          st ? st->entries[k] : 0)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_authz_metrics_revocation_hits(ngx_http_authz_metrics_t *m)
+{
+    ngx_uint_t    k;
+    ngx_keyval_t  kv;
+
+    ngx_str_set(&kv.key, "kind");
+
+    for (k = 1; k < AUTHZ_REVOKED_KINDS; k++) {
+        kv.value = ngx_http_authz_metrics_revoked_kinds[k];
+
+        if (ngx_http_authz_metrics_sample(m, &kv, 1,
+                                          m->scf->sh->revocation_hits[k])
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_authz_metrics_revocation_reloads(ngx_http_authz_metrics_t *m)
+{
+    ngx_keyval_t  kv;
+
+    ngx_str_set(&kv.key, "result");
+
+    ngx_str_set(&kv.value, "ok");
+
+    if (ngx_http_authz_metrics_sample(m, &kv, 1,
+                                      m->scf->sh->revocation_reloads[0])
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_str_set(&kv.value, "failed");
+
+    return ngx_http_authz_metrics_sample(m, &kv, 1,
+                                         m->scf->sh->revocation_reloads[1]);
 }

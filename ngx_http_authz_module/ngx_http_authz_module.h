@@ -270,6 +270,8 @@ char *ngx_http_authz_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_authz_status_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_authz_status_init(ngx_conf_t *cf);
+void ngx_http_authz_status_revocation(ngx_http_authz_main_conf_t *amcf,
+    ngx_uint_t hit, ngx_uint_t reload_failed);
 /* ngx_http_authz_revocation.c: authz_revocation_file */
 char *ngx_http_authz_revocation_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);

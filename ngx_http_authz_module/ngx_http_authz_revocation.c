@@ -57,6 +57,8 @@ struct ngx_http_authz_revocation_s {
     ngx_err_t                           err;         /* last one logged */
     ngx_event_t                         event;
 
+    ngx_http_authz_main_conf_t         *amcf;        /* in workers only */
+
     unsigned                            known:1;     /* sig is valid */
     unsigned                            stale:1;     /* logged as stale */
 };
@@ -452,6 +454,7 @@ ngx_http_authz_revocation_init_process(ngx_cycle_t *cycle)
     }
 
     rv = amcf->revocation;
+    rv->amcf = amcf;
 
     rv->event.handler = ngx_http_authz_revocation_timer;
     rv->event.data = rv;
@@ -536,6 +539,10 @@ ngx_http_authz_revocation_update(ngx_http_authz_revocation_t *rv,
     ngx_http_authz_revocation_swap(rv, table);
     rv->stats.reloads_ok++;
 
+    if (rv->amcf != NULL) {
+        ngx_http_authz_status_revocation(rv->amcf, 0, 0);
+    }
+
     ngx_log_error(NGX_LOG_NOTICE, log, 0,
                   "authz: revocation file \"%V\" loaded: %ui jti, %ui sub, "
                   "%ui tenant entries, %ui pruned, %uz kB, in %M ms",
@@ -579,6 +586,10 @@ ngx_http_authz_revocation_failed(ngx_http_authz_revocation_t *rv,
     }
 
     rv->stats.reloads_failed++;
+
+    if (rv->amcf != NULL) {
+        ngx_http_authz_status_revocation(rv->amcf, 0, 1);
+    }
 
     ngx_log_error(NGX_LOG_ERR, log, err,
                   "authz: revocation file \"%V\" not loaded, the previous "
@@ -728,6 +739,9 @@ ngx_http_authz_revocation_check(ngx_http_request_t *r,
     }
 
     rv->stats.hits[kind]++;
+
+    ngx_http_authz_status_revocation(
+        ngx_http_get_module_main_conf(r, ngx_http_authz_module), kind, 0);
 
     switch (kind) {
 

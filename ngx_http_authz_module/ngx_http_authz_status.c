@@ -601,3 +601,32 @@ ngx_http_authz_status_reason(ngx_str_t *error, ngx_str_t *reason)
 
     return other;
 }
+
+
+/*
+ * authz_revocation_file: a refused token of a kind (hit, an
+ * AUTHZ_REVOKED_* kind) or a reload of the list by a worker (hit 0,
+ * reload_failed 0 or 1), summed over the workers when a status
+ * location exists
+ */
+
+void
+ngx_http_authz_status_revocation(ngx_http_authz_main_conf_t *amcf,
+    ngx_uint_t hit, ngx_uint_t reload_failed)
+{
+    ngx_http_authz_status_conf_t  *scf;
+
+    scf = amcf->status;
+
+    if (scf == NULL || !scf->used || scf->sh == NULL) {
+        return;
+    }
+
+    if (hit != 0 && hit < AUTHZ_REVOKED_KINDS) {
+        (void) ngx_atomic_fetch_add(&scf->sh->revocation_hits[hit], 1);
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(&scf->sh->revocation_reloads[reload_failed
+                                                             ? 1 : 0], 1);
+}

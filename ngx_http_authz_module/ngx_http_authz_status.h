@@ -52,6 +52,10 @@ typedef struct {
 
 typedef struct {
     ngx_queue_t                   slots;
+
+    /* authz_revocation_file, summed over the workers */
+    ngx_atomic_t                  revocation_hits[AUTHZ_REVOKED_KINDS];
+    ngx_atomic_t                  revocation_reloads[2];   /* ok, failed */
 } ngx_http_authz_status_sh_t;
 
 
