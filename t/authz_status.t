@@ -346,7 +346,9 @@ is($r->{headers}{'content-length'}, length $r->{body}, 'content length');
 
 is_deeply(parse_prometheus($r->{body})->{order}, [qw(authz_requests_total
     authz_denials_total authz_cache_lookups_total authz_cache_evictions_total
-    authz_cache_entries authz_build_info)], 'families, in order');
+    authz_cache_entries authz_build_info authz_revocation_entries
+    authz_revocation_hits_total authz_revocation_reloads_total)],
+    'families, in order');
 
 like($r->{body}, qr/^authz_build_info\{version="[0-9.]+",
     nginx="1\.\d+\.\d+",openssl="[0-9][^"]*"\}\ 1$/mx, 'build info');
