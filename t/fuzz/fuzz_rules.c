@@ -27,6 +27,7 @@
 
 #include "authz_rules.h"
 #include "authz_claims.h"
+#include "../unit/pattern_ref.h"
 
 
 #define FUZZ_MAX_REQS       16
@@ -36,7 +37,6 @@
 #define FUZZ_NELTS(a)       (sizeof(a) / sizeof(a[0]))
 
 /* uri segments the reference takes; longer inputs skip the comparison */
-#define FUZZ_REF_SEGS       8192
 
 
 typedef struct {
@@ -58,8 +58,6 @@ static int fuzz_match(const authz_pattern_t *pat, const unsigned char *uri,
 static void fuzz_steps(const authz_rule_t *rule, const unsigned char *uri,
     size_t len, ptrdiff_t found);
 static int fuzz_ref(const authz_pattern_t *pat, const unsigned char *uri,
-    size_t len, const authz_bind_t *bind, unsigned enforce);
-static int fuzz_ref_seg(const authz_seg_t *seg, const unsigned char *p,
     size_t len, const authz_bind_t *bind, unsigned enforce);
 static void fuzz_reqs(fuzz_input_t *in, const unsigned char *p, size_t len);
 static void fuzz_grants(fuzz_input_t *in);
@@ -387,107 +385,17 @@ fuzz_steps(const authz_rule_t *rule, const unsigned char *uri, size_t len,
 }
 
 
-/*
- * SPEC §4 as a dynamic program: match[i][j] is whether pattern segments
- * i.. match uri segments j..; "**" takes none or one more.  A uri of
- * more segments than the table holds is not compared.
- */
+/* the reference matcher; a uri too long for its table: the matcher */
 
 static int
 fuzz_ref(const authz_pattern_t *pat, const unsigned char *uri, size_t len,
     const authz_bind_t *bind, unsigned enforce)
 {
-    int                   r;
-    size_t                i, j, n, m, start;
-    static size_t         st[FUZZ_REF_SEGS], ln[FUZZ_REF_SEGS];
-    static unsigned char  match[AUTHZ_MAX_PATTERN_SEGMENTS + 1]
-                               [FUZZ_REF_SEGS + 1];
+    int  r;
 
-    if (len == 0 || uri[0] != '/' || pat->nsegs == 0) {
-        return 0;
-    }
+    r = pattern_ref_match(pat, uri, len, bind, enforce);
 
-    n = 0;
-    start = 1;
-
-    for (i = 1; i <= len; i++) {
-        if (i == len || uri[i] == '/') {
-            if (n == FUZZ_REF_SEGS) {
-                return authz_pattern_match(pat, uri, len, bind, enforce);
-            }
-
-            st[n] = start;
-            ln[n] = i - start;
-            n++;
-            start = i + 1;
-        }
-    }
-
-    m = pat->nsegs;
-
-    for (i = m + 1; i-- > 0; /* void */) {
-        for (j = n + 1; j-- > 0; /* void */) {
-            if (i == m) {
-                r = (j == n);
-
-            } else if (pat->segs[i].type == AUTHZ_SEG_GLOBSTAR) {
-                r = match[i + 1][j] || (j < n && match[i][j + 1]);
-
-            } else {
-                r = j < n
-                    && fuzz_ref_seg(&pat->segs[i], uri + st[j], ln[j], bind,
-                                    enforce)
-                    && match[i + 1][j + 1];
-            }
-
-            match[i][j] = (unsigned char) r;
-        }
-    }
-
-    return match[0][0];
-}
-
-
-static int
-fuzz_ref_seg(const authz_seg_t *seg, const unsigned char *p, size_t len,
-    const authz_bind_t *bind, unsigned enforce)
-{
-    const authz_str_t  *v;
-
-    if (bind == NULL) {
-        enforce = 0;
-    }
-
-    switch (seg->type) {
-
-    case AUTHZ_SEG_LITERAL:
-        return seg->literal.len == len
-               && (len == 0 || memcmp(seg->literal.data, p, len) == 0);
-
-    case AUTHZ_SEG_STAR:
-        return len != 0;
-
-    case AUTHZ_SEG_TENANT:
-        if (len == 0 || !(enforce & AUTHZ_BIND_TENANT) || bind->tenant_any) {
-            return len != 0;
-        }
-
-        v = &bind->tenant;
-        break;
-
-    case AUTHZ_SEG_SUB:
-        if (len == 0 || !(enforce & AUTHZ_BIND_SUB)) {
-            return len != 0;
-        }
-
-        v = &bind->sub;
-        break;
-
-    default:
-        return 0;
-    }
-
-    return v->len == len && memcmp(v->data, p, len) == 0;
+    return (r < 0) ? authz_pattern_match(pat, uri, len, bind, enforce) : r;
 }
 
 

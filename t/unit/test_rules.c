@@ -21,6 +21,7 @@
 #include "authz_rules.h"
 #include "tap.h"
 #include "mem.h"
+#include "pattern_ref.h"
 
 
 #define BIG  (64 * 1024)
@@ -83,8 +84,6 @@ static size_t table_steps(const table_t *t, unsigned method, const char *uri,
 static size_t table_bound(const table_t *t, const char *uri);
 static size_t uri_segs(const char *uri, size_t len);
 static int ref_match(const authz_pattern_t *pat, const char *uri, size_t len,
-    const authz_bind_t *bind, unsigned enforce);
-static int ref_seg(const authz_seg_t *seg, const char *p, size_t len,
     const authz_bind_t *bind, unsigned enforce);
 static ptrdiff_t ref_find(const table_t *t, const char *uri);
 static unsigned rnd(unsigned n);
@@ -1775,108 +1774,21 @@ uri_segs(const char *uri, size_t len)
 }
 
 
-/*
- * SPEC §4 as a dynamic program over (pattern segment, uri segment):
- * match[i][j] says whether segments i.. of the pattern match segments
- * j.. of the uri; "**" takes none or one more
- */
-
-#define REF_SEGS  4096
+/* the reference matcher (pattern_ref.h) on a C string */
 
 static int
 ref_match(const authz_pattern_t *pat, const char *uri, size_t len,
     const authz_bind_t *bind, unsigned enforce)
 {
-    int                   r;
-    size_t                i, j, n, m, start;
-    static size_t         st[REF_SEGS], ln[REF_SEGS];
-    static unsigned char  match[AUTHZ_MAX_PATTERN_SEGMENTS + 1][REF_SEGS + 1];
+    int  r;
 
-    if (len == 0 || uri[0] != '/' || pat->nsegs == 0) {
-        return 0;
+    r = pattern_ref_match(pat, (const unsigned char *) uri, len, bind,
+                          enforce);
+    if (r < 0) {
+        abort();
     }
 
-    n = 0;
-    start = 1;
-
-    for (i = 1; i <= len; i++) {
-        if (i == len || uri[i] == '/') {
-            if (n == REF_SEGS) {
-                abort();
-            }
-
-            st[n] = start;
-            ln[n] = i - start;
-            n++;
-            start = i + 1;
-        }
-    }
-
-    m = pat->nsegs;
-
-    for (i = m + 1; i-- > 0; /* void */) {
-        for (j = n + 1; j-- > 0; /* void */) {
-            if (i == m) {
-                r = (j == n);
-
-            } else if (pat->segs[i].type == AUTHZ_SEG_GLOBSTAR) {
-                r = match[i + 1][j] || (j < n && match[i][j + 1]);
-
-            } else {
-                r = j < n
-                    && ref_seg(&pat->segs[i], uri + st[j], ln[j], bind,
-                               enforce)
-                    && match[i + 1][j + 1];
-            }
-
-            match[i][j] = (unsigned char) r;
-        }
-    }
-
-    return match[0][0];
-}
-
-
-static int
-ref_seg(const authz_seg_t *seg, const char *p, size_t len,
-    const authz_bind_t *bind, unsigned enforce)
-{
-    const authz_str_t  *v;
-
-    if (bind == NULL) {
-        enforce = 0;
-    }
-
-    switch (seg->type) {
-
-    case AUTHZ_SEG_LITERAL:
-        return seg->literal.len == len
-               && (len == 0 || memcmp(seg->literal.data, p, len) == 0);
-
-    case AUTHZ_SEG_STAR:
-        return len != 0;
-
-    case AUTHZ_SEG_TENANT:
-        if (len == 0 || !(enforce & AUTHZ_BIND_TENANT) || bind->tenant_any) {
-            return len != 0;
-        }
-
-        v = &bind->tenant;
-        break;
-
-    case AUTHZ_SEG_SUB:
-        if (len == 0 || !(enforce & AUTHZ_BIND_SUB)) {
-            return len != 0;
-        }
-
-        v = &bind->sub;
-        break;
-
-    default:
-        return 0;
-    }
-
-    return v->len == len && memcmp(v->data, p, len) == 0;
+    return r;
 }
 
 
