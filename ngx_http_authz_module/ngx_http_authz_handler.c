@@ -23,6 +23,9 @@ static ngx_int_t ngx_http_authz_check_tenant(ngx_http_request_t *r,
 static ngx_int_t ngx_http_authz_check_rule(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
     ngx_http_authz_eval_t *eval, authz_bind_t *bind);
+static ngx_int_t ngx_http_authz_find_rule(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
+    ngx_http_authz_eval_t *eval, authz_rule_t **found);
 static ngx_int_t ngx_http_authz_conditions(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf);
 static unsigned ngx_http_authz_method(ngx_http_request_t *r);
@@ -193,7 +196,6 @@ ngx_http_authz_anonymous(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
     ngx_http_authz_eval_t *eval)
 {
-    ptrdiff_t      i;
     ngx_int_t      rc;
     authz_rule_t  *rule;
 
@@ -208,29 +210,13 @@ ngx_http_authz_anonymous(ngx_http_request_t *r,
                                    "forbidden", "condition not met", NULL);
     }
 
-    if (alcf->rules != NULL) {
-        rule = alcf->rules->elts;
-        if (authz_path_segments(r->uri.data, r->uri.len)
-            > AUTHZ_MAX_PATH_SEGMENTS)
-        {
-            return ngx_http_authz_deny(r, alcf, ctx, eval,
-                                       NGX_HTTP_FORBIDDEN, "forbidden",
-                                       "path has too many segments", NULL);
-        }
+    rc = ngx_http_authz_find_rule(r, alcf, ctx, eval, &rule);
+    if (rc != NGX_OK) {
+        return rc;
+    }
 
-        i = authz_rules_find(rule, alcf->rules->nelts,
-                             ngx_http_authz_method(r), r->uri.data,
-                             r->uri.len);
-
-        if (i < 0 && alcf->rules_default == NGX_HTTP_AUTHZ_DENY) {
-            return ngx_http_authz_deny(r, alcf, ctx, eval,
-                                       NGX_HTTP_FORBIDDEN, "forbidden",
-                                       "no rule matched", NULL);
-        }
-
-        if (i >= 0 && !rule[i].public) {
-            goto missing;
-        }
+    if (rule != NULL && !rule->public) {
+        goto missing;
     }
 
     if (alcf->require != NULL || alcf->service.len || alcf->tenant != NULL) {
@@ -394,40 +380,16 @@ ngx_http_authz_check_rule(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
     ngx_http_authz_eval_t *eval, authz_bind_t *bind)
 {
-    ptrdiff_t      i, k;
+    ngx_int_t      rc;
+    ptrdiff_t      k;
     authz_rule_t  *rule;
 
-    if (alcf->rules == NULL) {
-        return NGX_OK;
+    rc = ngx_http_authz_find_rule(r, alcf, ctx, eval, &rule);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
-    rule = alcf->rules->elts;
-    /* bounds the work of the table (docs/rules.md) */
-
-    if (authz_path_segments(r->uri.data, r->uri.len)
-        > AUTHZ_MAX_PATH_SEGMENTS)
-    {
-        return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
-                                   "forbidden", "path has too many segments",
-                                   NULL);
-    }
-
-    i = authz_rules_find(rule, alcf->rules->nelts, ngx_http_authz_method(r),
-                         r->uri.data, r->uri.len);
-
-    if (i < 0) {
-        if (alcf->rules_default == NGX_HTTP_AUTHZ_DENY) {
-            return ngx_http_authz_deny(r, alcf, ctx, eval,
-                                       NGX_HTTP_FORBIDDEN, "forbidden",
-                                       "no rule matched", NULL);
-        }
-
-        return NGX_OK;
-    }
-
-    rule = &rule[i];
-
-    if (rule->public) {
+    if (rule == NULL || rule->public) {
         return NGX_OK;
     }
 
@@ -455,6 +417,55 @@ ngx_http_authz_check_rule(ngx_http_request_t *r,
         return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
                                    "insufficient_scope",
                                    "permission missing", &rule->reqs[k]);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * the rule of the request, for a token holder and an anonymous caller
+ * alike: NGX_OK with *found (NULL where the location has no rules or
+ * "authz_rules_default allow" lets an unmatched request on), or the
+ * status of a denial (a path too long for the table, no rule matched)
+ */
+
+static ngx_int_t
+ngx_http_authz_find_rule(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
+    ngx_http_authz_eval_t *eval, authz_rule_t **found)
+{
+    ptrdiff_t      i;
+    authz_rule_t  *rule;
+
+    *found = NULL;
+
+    if (alcf->rules == NULL) {
+        return NGX_OK;
+    }
+
+    /* bounds the work of the table (docs/rules.md) */
+
+    if (authz_path_segments(r->uri.data, r->uri.len)
+        > AUTHZ_MAX_PATH_SEGMENTS)
+    {
+        return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
+                                   "forbidden", "path has too many segments",
+                                   NULL);
+    }
+
+    rule = alcf->rules->elts;
+    i = authz_rules_find(rule, alcf->rules->nelts, ngx_http_authz_method(r),
+                         r->uri.data, r->uri.len);
+
+    if (i >= 0) {
+        *found = &rule[i];
+        return NGX_OK;
+    }
+
+    if (alcf->rules_default == NGX_HTTP_AUTHZ_DENY) {
+        return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
+                                   "forbidden", "no rule matched", NULL);
     }
 
     return NGX_OK;
