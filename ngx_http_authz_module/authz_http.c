@@ -16,13 +16,21 @@
 
 
 int
+authz_bearer_scheme(const unsigned char *value, size_t len)
+{
+    return len >= AUTHZ_BEARER_LEN - 1
+           && strncasecmp((const char *) value, AUTHZ_BEARER,
+                          AUTHZ_BEARER_LEN - 1) == 0
+           && (len == AUTHZ_BEARER_LEN - 1
+               || value[AUTHZ_BEARER_LEN - 1] == ' ');
+}
+
+
+int
 authz_bearer_parse(const unsigned char *value, size_t len,
     const unsigned char **token, size_t *token_len)
 {
-    if (len <= AUTHZ_BEARER_LEN
-        || strncasecmp((const char *) value, AUTHZ_BEARER, AUTHZ_BEARER_LEN)
-           != 0)
-    {
+    if (len <= AUTHZ_BEARER_LEN || !authz_bearer_scheme(value, len)) {
         return -1;
     }
 

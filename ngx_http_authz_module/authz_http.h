@@ -15,6 +15,12 @@
 
 
 /*
+ * 1 if an Authorization header value is a credential of the Bearer
+ * scheme: "Bearer" (any case), then the end or a space
+ */
+int authz_bearer_scheme(const unsigned char *value, size_t len);
+
+/*
  * the token of an Authorization header value: exactly "Bearer" (any
  * case), one space, then a token that does not begin with a space;
  * returns 0 and sets *token, *token_len (pointing into value), or -1

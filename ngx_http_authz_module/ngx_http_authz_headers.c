@@ -19,7 +19,6 @@ typedef struct {
 
 static ngx_int_t ngx_http_authz_strip(ngx_http_request_t *r,
     ngx_http_authz_ctx_t *ctx, ngx_uint_t drop_auth);
-static ngx_uint_t ngx_http_authz_is_bearer(ngx_str_t *value);
 static void ngx_http_authz_take_client(ngx_http_authz_ctx_t *ctx,
     ngx_table_elt_t *h, ngx_uint_t i);
 static void ngx_http_authz_invalidate(ngx_http_request_t *r);
@@ -196,7 +195,7 @@ ngx_http_authz_strip(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
             && h[i].key.len == sizeof("Authorization") - 1
             && ngx_strncasecmp(h[i].key.data, (u_char *) "Authorization",
                                sizeof("Authorization") - 1) == 0
-            && ngx_http_authz_is_bearer(&h[i].value))
+            && authz_bearer_scheme(h[i].value.data, h[i].value.len))
         {
             if (ctx == NULL) {
                 ctx = ngx_http_authz_create_ctx(r);
@@ -297,19 +296,6 @@ ngx_http_authz_strip(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
                    "authz removed %ui request headers", found);
 
     return NGX_OK;
-}
-
-
-/* "Bearer" (any case) followed by a space or nothing */
-
-static ngx_uint_t
-ngx_http_authz_is_bearer(ngx_str_t *value)
-{
-    return value->len >= sizeof("Bearer") - 1
-           && ngx_strncasecmp(value->data, (u_char *) "Bearer",
-                              sizeof("Bearer") - 1) == 0
-           && (value->len == sizeof("Bearer") - 1
-               || value->data[sizeof("Bearer") - 1] == ' ');
 }
 
 

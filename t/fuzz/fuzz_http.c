@@ -89,6 +89,20 @@ fuzz_bearer(const unsigned char *p, size_t len)
         fuzz_fail("bearer: token is not the rest of the value");
     }
 
+    /* the scheme alone: "bearer" in any case, then the end or a space */
+
+    want = (len >= 6 && (len == 6 || v[6] == ' '));
+
+    for (i = 0; want && i < 6; i++) {
+        if (tolower(v[i]) != "bearer"[i]) {
+            want = 0;
+        }
+    }
+
+    if (authz_bearer_scheme(v, len) != want) {
+        fuzz_fail("bearer scheme: against the model");
+    }
+
     free(v);
 }
 

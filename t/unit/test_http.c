@@ -48,6 +48,13 @@ bearer(const char *value, const char *want)
 
 
 static int
+scheme(const char *value)
+{
+    return authz_bearer_scheme(dup_str(value), strlen(value));
+}
+
+
+static int
 name_eq(const char *key, const char *name)
 {
     return authz_header_name_eq(dup_str(key), strlen(key),
@@ -78,6 +85,16 @@ main(void)
     /* a trailing space is the token's: strict base64url refuses it */
 
     ok(bearer("Bearer a.b.c ", "a.b.c "), "trailing space kept");
+
+    /* the scheme alone, for removing a Bearer credential */
+
+    ok(scheme("Bearer"), "scheme: the name alone");
+    ok(scheme("bearer  a.b.c"), "scheme: two spaces are still Bearer");
+    ok(scheme("BEARER x"), "scheme: upper case");
+    ok(!scheme("Bearerx"), "scheme: longer name");
+    ok(!scheme("Basic c3RhZmY6c2VjcmV0"), "scheme: basic");
+    ok(!scheme("Beare"), "scheme: shorter");
+    ok(!scheme(""), "scheme: empty");
 
     /* header names */
 
