@@ -59,6 +59,7 @@ static void token_cost_fail(const char *what, const char *detail);
 
 static authz_key_t           token_cost_keys[AUTHZ_MAX_KEYS];
 static authz_verify_conf_t   token_cost_conf;
+static authz_key_set_t       token_cost_set;
 static authz_claims_conf_t   token_cost_claims;
 static time_t                token_cost_now;
 static token_cost_arena_t    token_cost_arena;
@@ -90,7 +91,9 @@ main(int argc, char **argv)
 
     memset(&token_cost_conf, 0, sizeof(authz_verify_conf_t));
 
-    token_cost_conf.keys = token_cost_keys;
+    token_cost_set.keys = token_cost_keys;
+    token_cost_conf.sets = &token_cost_set;
+    token_cost_conf.nsets = 1;
     token_cost_conf.algs = AUTHZ_ALG_RS256;
     token_cost_conf.max_size = 8192;
     token_cost_conf.issuers = &token_cost_issuer;
@@ -146,7 +149,7 @@ main(int argc, char **argv)
         token_cost_fail("usage", token_cost_usage);
     }
 
-    token_cost_conf.nkeys = n;
+    token_cost_set.nkeys = n;
 
     token_cost_claims.sub_claim = (authz_str_t) TOKEN_COST_STR("sub");
     token_cost_claims.tenant_claim = (authz_str_t) TOKEN_COST_STR("tid");

@@ -624,7 +624,8 @@ aud_found:
 
 
 /*
- * the keys a token is tried against, in configuration order: the key
+ * the keys a token is tried against, in the order of the sets and of
+ * the keys in each, among the keys that may verify its alg: the key
  * of its kid or, when no key has that kid, the keys without kid;
  * without kid, the first keys; at most AUTHZ_MAX_CANDIDATES
  */
@@ -633,19 +634,28 @@ static size_t
 authz_token_candidates(const authz_token_t *tok,
     const authz_verify_conf_t *conf, const authz_key_t **cand)
 {
-    size_t              i, n;
-    const authz_key_t  *key;
+    size_t                  i, j, n;
+    const authz_key_t      *key;
+    const authz_key_set_t  *set;
 
     n = 0;
 
-    for (i = 0; i < conf->nkeys && n < AUTHZ_MAX_CANDIDATES; i++) {
-        key = &conf->keys[i];
+    for (j = 0; j < conf->nsets; j++) {
+        set = &conf->sets[j];
 
-        if (!tok->has_kid
-            || (key->kid_len == tok->kid_len
-                && memcmp(key->kid, tok->kid, tok->kid_len) == 0))
-        {
-            cand[n++] = key;
+        for (i = 0; i < set->nkeys && n < AUTHZ_MAX_CANDIDATES; i++) {
+            key = &set->keys[i];
+
+            if ((key->algs & tok->alg) == 0) {
+                continue;
+            }
+
+            if (!tok->has_kid
+                || (key->kid_len == tok->kid_len
+                    && memcmp(key->kid, tok->kid, tok->kid_len) == 0))
+            {
+                cand[n++] = key;
+            }
         }
     }
 
@@ -653,9 +663,15 @@ authz_token_candidates(const authz_token_t *tok,
         return n;
     }
 
-    for (i = 0; i < conf->nkeys && n < AUTHZ_MAX_CANDIDATES; i++) {
-        if (conf->keys[i].kid_len == 0) {
-            cand[n++] = &conf->keys[i];
+    for (j = 0; j < conf->nsets; j++) {
+        set = &conf->sets[j];
+
+        for (i = 0; i < set->nkeys && n < AUTHZ_MAX_CANDIDATES; i++) {
+            key = &set->keys[i];
+
+            if (key->kid_len == 0 && (key->algs & tok->alg) != 0) {
+                cand[n++] = key;
+            }
         }
     }
 

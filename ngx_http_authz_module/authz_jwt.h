@@ -17,13 +17,6 @@
 #include "authz_key.h"
 
 
-#define AUTHZ_ALG_RS256         0x01
-#define AUTHZ_ALG_RS384         0x02
-#define AUTHZ_ALG_RS512         0x04
-#define AUTHZ_ALG_PS256         0x08
-#define AUTHZ_ALG_PS384         0x10
-#define AUTHZ_ALG_PS512         0x20
-
 #define AUTHZ_JSON_MAX_DEPTH    16
 
 /* the ceiling of authz_max_token_size */
@@ -66,8 +59,8 @@ typedef enum {
 
 
 typedef struct {
-    const authz_key_t   *keys;
-    size_t               nkeys;
+    const authz_key_set_t *sets;        /* tried in order */
+    size_t               nsets;
     unsigned             algs;          /* AUTHZ_ALG_* allowed */
     size_t               max_size;
     const authz_str_t   *issuers;

@@ -823,6 +823,8 @@ authz_key_add(authz_key_load_t *ld, EVP_PKEY *pkey, const char *kid,
     }
 
     key->pkey = pkey;
+    key->algs = AUTHZ_ALG_RSA;
+    key->kty = AUTHZ_KTY_RSA;
     ld->added++;
 
     return AUTHZ_KEY_OK;
@@ -907,6 +909,81 @@ failed:
     BN_free(bn_n);
 
     return rc;
+}
+
+
+int
+authz_key_record(const authz_key_t *key, authz_key_rec_t *rec)
+{
+    int             len;
+    unsigned char  *p;
+
+    memset(rec, 0, sizeof(authz_key_rec_t));
+
+    len = i2d_PUBKEY(key->pkey, NULL);
+    if (len <= 0 || len > AUTHZ_MAX_SPKI_LEN) {
+        ERR_clear_error();
+        return -1;
+    }
+
+    p = rec->spki;
+
+    if (i2d_PUBKEY(key->pkey, &p) != len) {
+        ERR_clear_error();
+        return -1;
+    }
+
+    rec->spki_len = len;
+    rec->algs = key->algs;
+    rec->kty = key->kty;
+    rec->kid_len = key->kid_len;
+    memcpy(rec->kid, key->kid, key->kid_len);
+    memcpy(rec->fingerprint, key->fingerprint, sizeof(key->fingerprint));
+
+    return 0;
+}
+
+
+int
+authz_key_import(const authz_key_rec_t *rec, authz_key_t *key)
+{
+    EVP_PKEY             *pkey;
+    unsigned char         md[32];
+    const unsigned char  *p;
+
+    memset(key, 0, sizeof(authz_key_t));
+
+    if (rec->spki_len == 0 || rec->spki_len > AUTHZ_MAX_SPKI_LEN
+        || rec->kid_len > AUTHZ_MAX_KID_LEN)
+    {
+        return -1;
+    }
+
+    if (EVP_Digest(rec->spki, rec->spki_len, md, NULL, EVP_sha256(), NULL)
+        != 1
+        || memcmp(md, rec->fingerprint, sizeof(md)) != 0)
+    {
+        ERR_clear_error();
+        return -1;
+    }
+
+    p = rec->spki;
+
+    pkey = d2i_PUBKEY(NULL, &p, (long) rec->spki_len);
+    if (pkey == NULL || p != rec->spki + rec->spki_len) {
+        EVP_PKEY_free(pkey);
+        ERR_clear_error();
+        return -1;
+    }
+
+    key->pkey = pkey;
+    key->algs = rec->algs;
+    key->kty = rec->kty;
+    key->kid_len = rec->kid_len;
+    memcpy(key->kid, rec->kid, rec->kid_len);
+    memcpy(key->fingerprint, rec->fingerprint, sizeof(md));
+
+    return 0;
 }
 
 

@@ -14,6 +14,27 @@
 #include <openssl/evp.h>
 
 
+/* the algorithms (a bit each); RSA keys verify RS* and PS* */
+#define AUTHZ_ALG_RS256         0x001
+#define AUTHZ_ALG_RS384         0x002
+#define AUTHZ_ALG_RS512         0x004
+#define AUTHZ_ALG_PS256         0x008
+#define AUTHZ_ALG_PS384         0x010
+#define AUTHZ_ALG_PS512         0x020
+#define AUTHZ_ALG_ES256         0x040     /* EC P-256 keys */
+#define AUTHZ_ALG_ES384         0x080     /* EC P-384 keys */
+#define AUTHZ_ALG_ED25519       0x100     /* OKP Ed25519 keys */
+#define AUTHZ_ALG_EDDSA         0x200     /* "EdDSA": Ed25519 only (RFC 9864) */
+
+#define AUTHZ_ALG_RSA           0x03f
+#define AUTHZ_ALG_EC            0x0c0
+#define AUTHZ_ALG_OKP           0x300
+
+/* key types */
+#define AUTHZ_KTY_RSA           1
+#define AUTHZ_KTY_EC            2
+#define AUTHZ_KTY_OKP           3
+
 #define AUTHZ_MAX_KEYS        64
 #define AUTHZ_MAX_KID_LEN     256
 #define AUTHZ_MIN_RSA_BITS    2048
@@ -27,13 +48,46 @@
 #define AUTHZ_MAX_RSA_BITS    8192
 #define AUTHZ_RSA_EXPONENT    65537
 
+/* the DER SubjectPublicKeyInfo of an RSA-8192 key is 1,062 bytes */
+#define AUTHZ_MAX_SPKI_LEN    1200
+
 
 typedef struct {
     EVP_PKEY       *pkey;
+    unsigned        algs;             /* AUTHZ_ALG_* this key may verify */
+    unsigned        kty;              /* AUTHZ_KTY_* */
     size_t          kid_len;          /* 0: no kid */
     char            kid[AUTHZ_MAX_KID_LEN + 1];
     unsigned char   fingerprint[32];  /* SHA-256 of the DER SPKI */
+
+    /* set by the caller after loading */
+    const char     *issuer;           /* issuer= binding; NULL: none */
+    size_t          issuer_len;
+    const void     *source;           /* opaque: where the key came from */
 } authz_key_t;
+
+
+/* the keys of one source: a key file, or one fetched key set */
+typedef struct {
+    const authz_key_t  *keys;
+    size_t              nkeys;
+} authz_key_set_t;
+
+
+/*
+ * a key as plain bytes, without pointers, for shared memory: what a
+ * fetched key set keeps of each key, and what each worker imports
+ * into its own authz_key_t once per key-set generation
+ */
+typedef struct {
+    unsigned        algs;
+    unsigned        kty;
+    size_t          kid_len;
+    char            kid[AUTHZ_MAX_KID_LEN + 1];
+    unsigned char   fingerprint[32];
+    size_t          spki_len;
+    unsigned char   spki[AUTHZ_MAX_SPKI_LEN];  /* DER SubjectPublicKeyInfo */
+} authz_key_rec_t;
 
 
 /* called for each key of a JWKS that is skipped, with the reason */
@@ -59,6 +113,19 @@ typedef void (*authz_key_skip_pt)(void *data, const char *reason);
 int authz_key_load(const unsigned char *buf, size_t len, const char *pem_kid,
     authz_key_t *keys, size_t *n, size_t max, char *err, size_t errlen,
     authz_key_skip_pt skip, void *data);
+
+/*
+ * the record of a loaded key; returns 0, or -1 when the key does not
+ * encode (or its SPKI exceeds AUTHZ_MAX_SPKI_LEN)
+ */
+int authz_key_record(const authz_key_t *key, authz_key_rec_t *rec);
+
+/*
+ * a key from its record (untrusted bytes are fine: the SPKI is parsed
+ * and its SHA-256 must equal the recorded fingerprint); issuer and
+ * source are left NULL; returns 0, or -1 with nothing to free
+ */
+int authz_key_import(const authz_key_rec_t *rec, authz_key_t *key);
 
 /* frees the EVP_PKEY of one key */
 void authz_key_free(authz_key_t *key);

@@ -549,8 +549,10 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     /* the core's view of the same settings, shared, never copied */
 
     if (conf->keys != NULL) {
-        conf->verify.keys = conf->keys->elts;
-        conf->verify.nkeys = conf->keys->nelts;
+        conf->file_keys.keys = conf->keys->elts;
+        conf->file_keys.nkeys = conf->keys->nelts;
+        conf->verify.sets = &conf->file_keys;
+        conf->verify.nsets = 1;
     }
 
     conf->verify.algs = conf->algorithms;
@@ -597,7 +599,7 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
-    if (conf->mode != NGX_HTTP_AUTHZ_OFF && conf->verify.nkeys == 0
+    if (conf->mode != NGX_HTTP_AUTHZ_OFF && conf->file_keys.nkeys == 0
         && (clcf->name.len != 0 || clcf->locations == NULL)
         && !(clcf->noname && clcf->name.len == 0))
     {

@@ -121,6 +121,7 @@ typedef struct {
     ngx_uint_t                  status_zone;   /* authz_status_zone label */
 
     /* set by merge from the above, read by the request path */
+    authz_key_set_t             file_keys;     /* the keys of "keys" */
     authz_verify_conf_t         verify;
     authz_claims_conf_t         claims;
     authz_scope_t               scope;

@@ -87,6 +87,8 @@ static void fuzz_init(void);
 static EVP_PKEY *fuzz_key_gen(const char *kid);
 static void fuzz_token(unsigned mode, const unsigned char *data, size_t len);
 static void fuzz_conf(authz_verify_conf_t *conf, unsigned mode);
+
+static authz_key_set_t  fuzz_set;
 static authz_err_e fuzz_verdict(const unsigned char *data, size_t len,
     const authz_verify_conf_t *conf, const authz_key_t **key);
 static int fuzz_after_signature(authz_err_e rc);
@@ -433,8 +435,10 @@ fuzz_conf(authz_verify_conf_t *conf, unsigned mode)
 {
     memset(conf, 0, sizeof(authz_verify_conf_t));
 
-    conf->keys = fuzz_keys;
-    conf->nkeys = fuzz_nkeys;
+    fuzz_set.keys = fuzz_keys;
+    fuzz_set.nkeys = fuzz_nkeys;
+    conf->sets = &fuzz_set;
+    conf->nsets = 1;
     conf->algs = AUTHZ_ALG_RS256|AUTHZ_ALG_PS256;
     conf->max_size = FUZZ_MAX_SIZE;
     conf->leeway = (mode & FUZZ_MODE_LEEWAY) ? 60 : 0;

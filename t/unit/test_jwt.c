@@ -85,6 +85,10 @@ static char *token_sig(const char *hdr, const char *pay,
 static char *bump_last(const char *part);
 static char *drop_last(const char *part);
 static authz_verify_conf_t conf_new(void);
+
+/* the one key set of the configurations made by conf_new() */
+static authz_key_set_t  test_set;
+
 static authz_err_e run_full(const char *t, size_t len,
     const authz_verify_conf_t *conf, time_t now,
     const unsigned char *trusted);
@@ -202,7 +206,7 @@ test_keys(void)
     nokid[0].kid[0] = '\0';
     nokid[1].kid_len = 0;
     nokid[1].kid[0] = '\0';
-    c.keys = nokid;
+    test_set.keys = nokid;
 
     is_err(run(rs(H_K1, PAY, 0), &c), AUTHZ_OK,
            "token kid, no key has a kid: tried against the keys");
@@ -216,7 +220,7 @@ test_keys(void)
            "no kid on either side: second key verifies");
     ok(last_key == &nokid[1], "tok.key points into conf->keys");
 
-    c.nkeys = 0;
+    test_set.nkeys = 0;
     is_err(run(rs(H_NOKID, PAY, 0), &c), AUTHZ_ERR_SIGNATURE,
            "no keys at all");
 
@@ -226,8 +230,8 @@ test_keys(void)
     longkid[0] = keys[0];
     memcpy(longkid[0].kid, kid, AUTHZ_MAX_KID_LEN + 1);
     longkid[0].kid_len = AUTHZ_MAX_KID_LEN;
-    c.keys = longkid;
-    c.nkeys = 1;
+    test_set.keys = longkid;
+    test_set.nkeys = 1;
 
     is_err(run(rs(fmt("{\"alg\":\"RS256\",\"kid\":\"%s\"}", kid), PAY, 0), &c),
            AUTHZ_OK, "256-byte kid of a configured key");
@@ -289,8 +293,8 @@ test_candidates(void)
                                            (char) ('a' + i % 26), i);
     }
 
-    c.keys = many;
-    c.nkeys = AUTHZ_MAX_KEYS;
+    test_set.keys = many;
+    test_set.nkeys = AUTHZ_MAX_KEYS;
 
     t = rs(H_NOKID, PAY, 1);
     is_err(run(t, &c), AUTHZ_ERR_SIGNATURE,
@@ -346,7 +350,7 @@ test_candidates(void)
         many[i].kid_len = 3;
     }
 
-    c.nkeys = 4;
+    test_set.nkeys = 4;
     is_err(run(rs("{\"alg\":\"RS256\",\"kid\":\"dup\"}", PAY, 1), &c),
            AUTHZ_ERR_SIGNATURE, "four keys share a kid: two tried");
     ok(last_nverify == 2, "shared kid: two RSA operations");
@@ -377,8 +381,8 @@ test_candidates_kid(void)
         set[i].kid[0] = '\0';
     }
 
-    c.keys = set;
-    c.nkeys = 5;
+    test_set.keys = set;
+    test_set.nkeys = 5;
 
     is_err(run(rs("{\"alg\":\"RS256\",\"kid\":\"idp-7\"}", PAY, 1), &c),
            AUTHZ_OK, "unknown kid, a key without kid verifies");
@@ -1702,8 +1706,10 @@ conf_new(void)
 
     memset(&c, 0, sizeof(authz_verify_conf_t));
 
-    c.keys = keys;
-    c.nkeys = 2;
+    test_set.keys = keys;
+    test_set.nkeys = 2;
+    c.sets = &test_set;
+    c.nsets = 1;
     c.algs = AUTHZ_ALG_RS256;
     c.max_size = 8192;
     c.leeway = 0;
@@ -1907,6 +1913,8 @@ keys_init(void)
         p = der;
 
         keys[k].pkey = (n > 0) ? d2i_PUBKEY(NULL, &p, n) : NULL;
+        keys[k].algs = AUTHZ_ALG_RSA;
+        keys[k].kty = AUTHZ_KTY_RSA;
 
         if (keys[k].pkey == NULL
             || EVP_Digest(der, n, keys[k].fingerprint, &flen, EVP_sha256(),
