@@ -667,7 +667,7 @@ authz_token_verify(authz_token_t *tok, const authz_verify_conf_t *conf,
                != 0)
         {
             tok->detail = "key not valid for this issuer";
-            return AUTHZ_ERR_ISSUER;
+            return AUTHZ_ERR_KEY_ISSUER;
         }
     }
 
@@ -1030,6 +1030,9 @@ authz_strerror(authz_err_e err)
 
     case AUTHZ_ERR_REVOKED:
         return "token revoked";
+
+    case AUTHZ_ERR_KEY_ISSUER:
+        return "key not valid for this issuer";
     }
 
     return "invalid token";

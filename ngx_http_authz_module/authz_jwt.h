@@ -55,7 +55,8 @@ typedef enum {
     AUTHZ_ERR_AUDIENCE,
     AUTHZ_ERR_CLAIM,             /* a claim of the wrong type or shape */
     AUTHZ_ERR_INTERNAL,          /* OpenSSL or jansson failure */
-    AUTHZ_ERR_REVOKED            /* listed by authz_revocation_file */
+    AUTHZ_ERR_REVOKED,           /* listed by authz_revocation_file */
+    AUTHZ_ERR_KEY_ISSUER         /* the key is bound to another issuer */
 } authz_err_e;
 
 
@@ -152,7 +153,8 @@ authz_err_e authz_token_check_claims(authz_token_t *tok,
  * and the key's type decides the verifier.  Then a deferred payload is
  * parsed and its claims checked, and a key bound to an issuer
  * (key->issuer) accepts only a token whose "iss" equals it
- * (AUTHZ_ERR_ISSUER).  Sets tok->key on AUTHZ_OK; tok->nverify counts
+ * (AUTHZ_ERR_KEY_ISSUER, a kind of AUTHZ_ERR_ISSUER with its own
+ * reason text).  Sets tok->key on AUTHZ_OK; tok->nverify counts
  * the signature operations.
  */
 authz_err_e authz_token_verify(authz_token_t *tok,
