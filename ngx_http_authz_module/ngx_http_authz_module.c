@@ -605,7 +605,7 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     /* which keys may verify which algorithm here, issuer bindings */
 
-    if (conf->file_keys.nkeys != 0
+    if (conf->mode != NGX_HTTP_AUTHZ_OFF && conf->file_keys.nkeys != 0
         && (clcf->name.len != 0 || clcf->locations == NULL)
         && !(clcf->noname && clcf->name.len == 0)
         && ngx_http_authz_keys_merge(cf, conf) != NGX_CONF_OK)
