@@ -3,7 +3,8 @@
  *
  * nginx-free core: JWS compact serialization (RFC 7515), JOSE
  * header, RSA, ECDSA and Ed25519 signatures (RFC 7518, RFC 8037) and
- * registered claims (RFC 7519).  It never logs, never calls time() and keeps no state.
+ * registered claims (RFC 7519).  It never logs, never calls time()
+ * and keeps no state.
  */
 
 
@@ -552,7 +553,9 @@ aud_found:
 
 /*
  * the keys a token is tried against, in the order of the sets and of
- * the keys in each, among the keys that may verify its alg: the key
+ * the keys in each, among the keys that may verify its alg where it is
+ * enabled (key->algs & tok->alg & conf->algs: a key's algorithms meet
+ * the location's, a test of bits per key, no more): the key
  * of its kid or, when no key has that kid, the keys without kid;
  * without kid, the first keys; at most AUTHZ_MAX_CANDIDATES
  */
@@ -573,7 +576,7 @@ authz_token_candidates(const authz_token_t *tok,
         for (i = 0; i < set->nkeys && n < AUTHZ_MAX_CANDIDATES; i++) {
             key = &set->keys[i];
 
-            if ((key->algs & tok->alg) == 0) {
+            if ((key->algs & tok->alg & conf->algs) == 0) {
                 continue;
             }
 
@@ -596,7 +599,9 @@ authz_token_candidates(const authz_token_t *tok,
         for (i = 0; i < set->nkeys && n < AUTHZ_MAX_CANDIDATES; i++) {
             key = &set->keys[i];
 
-            if (key->kid_len == 0 && (key->algs & tok->alg) != 0) {
+            if (key->kid_len == 0
+                && (key->algs & tok->alg & conf->algs) != 0)
+            {
                 cand[n++] = key;
             }
         }
