@@ -134,6 +134,14 @@ http {
             proxy_pass http://%%ECHO%%;
         }
 
+        # $authz_key_source read in the rewrite phase, before access
+
+        location /early/ {
+            set $early "$authz_key_source";
+            add_header X-Early "$early" always;   # replaces the http's
+            proxy_pass http://%%ECHO%%;
+        }
+
         location /provider/ {
             authz_key_file %%TESTDIR%%/provider.json;
             proxy_pass http://%%ECHO%%;
@@ -209,7 +217,7 @@ http {
 
 EOF
 
-$t->run->plan(140);
+$t->run->plan(142);
 
 ###############################################################################
 
@@ -366,12 +374,27 @@ is(st('/b2b/', token('rsa', 'RS256', 'a', %a)), 200, 'b2b: A for A');
 is(st('/b2b-unbound/', token('ec256', 'ES256', 'b', %a)), 200,
     'b2b without binding: B signs for A: 200');
 
+my $r;
+
+# $authz_key_source read before the access phase: the token verified
+# then, once; empty for a token no key verified
+
+$r = $t->get('/early/', token => token('ed', 'Ed25519', 'ed'));
+ok($r->{status} == 200 && ($r->{headers}{'x-early'} // '') eq 'file'
+    && $r->{body} =~ /^x-user-id=alice$/m,
+    '$authz_key_source in the rewrite phase: file')
+    or diag("$r->{status} " . join ' ', map { "$_=$r->{headers}{$_}" }
+        sort keys %{ $r->{headers} });
+$r = $t->get('/early/', token => token('ed2', 'Ed25519', 'ed'));
+ok($r->{status} == 401 && ($r->{headers}{'x-early'} // '') eq '',
+    '$authz_key_source in the rewrite phase, forged token: empty');
+
 # chains of locations with other algorithms
 
 my $es = token('ec256', 'ES256', 'ec256');
 my $rs256 = token('rsa', 'RS256', 'rsa');
 
-my $r = $t->get('/es/', token => $rs256);
+$r = $t->get('/es/', token => $rs256);
 ok($r->{status} == 200 && $r->{headers}{'x-kid'} eq 'rsa'
     && $r->{body} =~ /^x-user-id=alice$/m,
     'RS256 token: 401 in the ES256 location, 200 in its error_page @rs');
