@@ -59,6 +59,28 @@ ngx_http_authz_access_handler(ngx_http_request_t *r)
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "authz access handler");
 
+    /*
+     * "authz_bypass_preflight": a CORS preflight carries no credentials
+     * (Fetch standard); it passes as an anonymous request, and client
+     * identity headers still go
+     */
+
+    if (alcf->bypass_preflight && ngx_http_authz_preflight(r)) {
+        ctx = ngx_http_authz_create_ctx(r);
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_http_authz_decide(ctx, NULL, NGX_HTTP_AUTHZ_RESULT_ANONYMOUS,
+                              NULL, NULL, NULL);
+
+        if (ngx_http_authz_headers(r, alcf, ctx) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return NGX_DECLINED;
+    }
+
     eval = ngx_http_authz_evaluate(r, alcf, 1);
     ctx = ngx_http_authz_get_ctx(r);
 
@@ -273,7 +295,9 @@ ngx_http_authz_authorize(ngx_http_request_t *r,
     {
         return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
                                    "service_disabled",
-                                   "service not enabled for the tenant",
+                                   id->has_services
+                                   ? "service not enabled for the tenant"
+                                   : "token has no services claim",
                                    NULL);
     }
 
@@ -353,6 +377,12 @@ ngx_http_authz_check_tenant(ngx_http_request_t *r,
         return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
                                    "tenant_mismatch",
                                    "request names no tenant", NULL);
+    }
+
+    if (!bind->tenant_any && eval->id.tenant.len == 0) {
+        return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
+                                   "tenant_mismatch",
+                                   "token has no tenant", NULL);
     }
 
     if (!bind->tenant_any

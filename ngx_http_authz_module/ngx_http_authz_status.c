@@ -73,6 +73,9 @@ ngx_http_authz_status_reason_t  ngx_http_authz_status_reasons[] = {
     { ngx_string("invalid_token"), ngx_string("audience not accepted") },
     { ngx_string("invalid_token"), ngx_string("invalid claim") },
     { ngx_string("invalid_token"), ngx_string("token revoked") },
+    { ngx_string("invalid_token"), ngx_string("token type not accepted") },
+    { ngx_string("invalid_token"),
+      ngx_string("sender-constrained token refused") },
     { ngx_string("invalid_token"), ngx_string("other") },
 
     { ngx_string("insufficient_scope"), ngx_string("permission missing") },
@@ -83,10 +86,13 @@ ngx_http_authz_status_reason_t  ngx_http_authz_status_reasons[] = {
       ngx_string("token is for another tenant") },
     { ngx_string("tenant_mismatch"),
       ngx_string("path names another tenant") },
+    { ngx_string("tenant_mismatch"), ngx_string("token has no tenant") },
     { ngx_string("tenant_mismatch"), ngx_string("other") },
 
     { ngx_string("service_disabled"),
       ngx_string("service not enabled for the tenant") },
+    { ngx_string("service_disabled"),
+      ngx_string("token has no services claim") },
     { ngx_string("service_disabled"), ngx_string("other") },
 
     { ngx_string("forbidden"), ngx_string("condition not met") },
