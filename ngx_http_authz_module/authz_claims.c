@@ -218,6 +218,7 @@ authz_identity_get(authz_identity_t *id, json_t *payload,
 {
     size_t               i, nclaims;
     size_t               counts[AUTHZ_MAX_PERMISSION_CLAIMS];
+    json_t              *v;
     authz_err_e          rc;
     authz_str_t         *claims[AUTHZ_MAX_PERMISSION_CLAIMS];
     const authz_str_t   *names;
@@ -271,10 +272,14 @@ authz_identity_get(authz_identity_t *id, json_t *payload,
         }
     }
 
-    rc = authz_services_get(authz_claim_lookup(payload,
-                                               conf->services_claim.data,
-                                               conf->services_claim.len),
-                            id, alloc, data, detail);
+    v = authz_claim_lookup(payload, conf->services_claim.data,
+                           conf->services_claim.len);
+
+    if (v == NULL) {
+        id->missing |= AUTHZ_CLAIM_SERVICES;
+    }
+
+    rc = authz_services_get(v, id, alloc, data, detail);
     if (rc == AUTHZ_ERR_CLAIM) {
         id->bad_claim = &conf->services_claim;
     }
