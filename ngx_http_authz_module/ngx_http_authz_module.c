@@ -844,7 +844,8 @@ ngx_http_authz_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     for (i = 1; i < cf->args->nelts; i++) {
         if (value[i].len == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "empty value");
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": empty value",
+                               &cmd->name);
             return NGX_CONF_ERROR;
         }
 
@@ -863,7 +864,8 @@ ngx_http_authz_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     /* a level is one segment of a permission, named once */
 
     if ((*a)->nelts > AUTHZ_MAX_SCOPE_LEVELS) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "too many scope levels");
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": too many scope levels", &cmd->name);
         return NGX_CONF_ERROR;
     }
 
@@ -874,13 +876,15 @@ ngx_http_authz_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             || ngx_strlchr(s[i].data, s[i].data + s[i].len, ':') != NULL)
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid scope level \"%V\"", &s[i]);
+                               "\"%V\": invalid scope level \"%V\"",
+                               &cmd->name, &s[i]);
             return NGX_CONF_ERROR;
         }
 
         if (authz_str_in((authz_str_t *) s, i, s[i].data, s[i].len)) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "scope level \"%V\" is duplicate", &s[i]);
+                               "\"%V\": scope level \"%V\" is duplicate",
+                               &cmd->name, &s[i]);
             return NGX_CONF_ERROR;
         }
     }
@@ -912,8 +916,8 @@ ngx_http_authz_deny_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     } else {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\", it must be 403 or 404",
-                           &value[1]);
+                           "\"%V\": invalid value \"%V\", it must be 403 "
+                           "or 404", &cmd->name, &value[1]);
         return NGX_CONF_ERROR;
     }
 

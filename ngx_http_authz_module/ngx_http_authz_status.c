@@ -162,8 +162,8 @@ ngx_http_authz_status_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (value[1].len == 0 || value[1].len > NGX_HTTP_AUTHZ_STATUS_NAME_LEN) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid zone name \"%V\": it must have 1 to %d "
-                           "characters", &value[1],
+                           "\"%V\": invalid zone name \"%V\": it must "
+                           "have 1 to %d characters", &cmd->name, &value[1],
                            NGX_HTTP_AUTHZ_STATUS_NAME_LEN);
         return NGX_CONF_ERROR;
     }
@@ -171,8 +171,8 @@ ngx_http_authz_status_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     for (p = value[1].data; p < value[1].data + value[1].len; p++) {
         if (*p < 0x20 || *p > 0x7e) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid zone name: only printable ASCII "
-                               "characters are allowed");
+                               "\"%V\": invalid zone name: only printable "
+                               "ASCII characters are allowed", &cmd->name);
             return NGX_CONF_ERROR;
         }
     }
