@@ -14,6 +14,55 @@ static ngx_uint_t ngx_http_authz_roles_used(ngx_conf_t *cf);
 static ngx_uint_t ngx_http_authz_header_name_valid(ngx_str_t *name);
 
 
+/*
+ * ngx_conf_set_enum_slot(), with an error that names the directive
+ * and the values it takes
+ */
+
+char *
+ngx_http_authz_enum_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    u_char           *last, *q;
+    u_char            buf[256];
+    ngx_str_t        *value;
+    ngx_uint_t       *np, i;
+    ngx_conf_enum_t  *e;
+
+    np = (ngx_uint_t *) (p + cmd->offset);
+
+    if (*np != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    e = cmd->post;
+
+    for (i = 0; e[i].name.len != 0; i++) {
+        if (e[i].name.len == value[1].len
+            && ngx_strcasecmp(e[i].name.data, value[1].data) == 0)
+        {
+            *np = e[i].value;
+            return NGX_CONF_OK;
+        }
+    }
+
+    q = buf;
+    last = buf + sizeof(buf);
+
+    for (i = 0; e[i].name.len != 0; i++) {
+        q = ngx_slprintf(q, last, "%s\"%V\"", i ? ", " : "", &e[i].name);
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"%V\": invalid value \"%V\", it must be one of %*s",
+                       &cmd->name, &value[1], q - buf, buf);
+
+    return NGX_CONF_ERROR;
+}
+
+
 /* "authz_permissions_claim NAME ...": their union, in this order */
 
 char *

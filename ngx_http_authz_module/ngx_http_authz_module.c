@@ -181,7 +181,7 @@ static ngx_command_t  ngx_http_authz_commands[] = {
 
     { ngx_string("authz_token_binding"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_authz_enum_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_authz_loc_conf_t, binding),
       &ngx_http_authz_bindings },
@@ -195,7 +195,7 @@ static ngx_command_t  ngx_http_authz_commands[] = {
 
     { ngx_string("authz_forward_permissions"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_authz_enum_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_authz_loc_conf_t, forward_permissions),
       &ngx_http_authz_forward_permissions_values },
@@ -209,7 +209,7 @@ static ngx_command_t  ngx_http_authz_commands[] = {
 
     { ngx_string("authz_log_level"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_authz_enum_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_authz_loc_conf_t, log_level),
       &ngx_http_authz_log_levels },
@@ -273,7 +273,7 @@ static ngx_command_t  ngx_http_authz_commands[] = {
 
     { ngx_string("authz_rules_default"),
       NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_authz_enum_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_authz_loc_conf_t, rules_default),
       &ngx_http_authz_rules_defaults },
@@ -809,7 +809,7 @@ ngx_http_authz_mode(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     char  *rv;
 
-    rv = ngx_conf_set_enum_slot(cf, cmd, conf);
+    rv = ngx_http_authz_enum_slot(cf, cmd, conf);
 
     if (rv == NGX_CONF_OK) {
         alcf->mode_file = cf->conf_file->file.name;

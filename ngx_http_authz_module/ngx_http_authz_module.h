@@ -268,6 +268,8 @@ ngx_int_t ngx_http_authz_header_vars(ngx_conf_t *cf,
 ngx_uint_t ngx_http_authz_preflight(ngx_http_request_t *r);
 
 /* ngx_http_authz_claim_conf.c: claim names, token type, claim headers */
+char *ngx_http_authz_enum_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 char *ngx_http_authz_permissions_claim(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_authz_token_type(ngx_conf_t *cf, ngx_command_t *cmd,
