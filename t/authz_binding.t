@@ -30,9 +30,9 @@ my $t = AuthzTest->new->has('module');
 my $d = $t->testdir;
 
 for my $name (qw(server c1 c2)) {
-    system('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes',
-        '-subj', "/CN=$name", '-days', '2', '-keyout', "$d/$name.key",
-        '-out', "$d/$name.crt", '-batch') == 0
+    system("openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=$name "
+        . "-days 2 -keyout $d/$name.key -out $d/$name.crt -batch "
+        . ">$d/openssl.out 2>&1") == 0
         or die "openssl req $name failed\n";
 }
 
@@ -172,7 +172,7 @@ sub tls {
             SSL_key_file => "$d/$cert.key") : ());
 
     unless ($s) {
-        diag("TLS connect failed: $IO::Socket::SSL::SSL_ERROR");
+        diag('TLS connect failed: ' . IO::Socket::SSL::errstr());
         return {};
     }
 
