@@ -184,7 +184,7 @@ static authz_str_t  fuzz_levels[] = {
 };
 
 static const authz_scope_t  fuzz_scope = {
-    fuzz_levels, FUZZ_NELTS(fuzz_levels)
+    fuzz_levels, FUZZ_NELTS(fuzz_levels), 0
 };
 
 
