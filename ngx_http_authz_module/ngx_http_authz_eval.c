@@ -379,6 +379,7 @@ ngx_http_authz_binding(ngx_http_request_t *r, ngx_http_authz_eval_t *eval,
 
     if (der == NULL) {
         X509_free(cert);
+        *detail = "client certificate copy failed";
         return AUTHZ_ERR_INTERNAL;
     }
 
