@@ -3,7 +3,8 @@
  *
  * Directives about what a token says: the permissions claims, the
  * JOSE "typ" a location accepts, and the claims forwarded as headers
- * of their own; and their merge into the core's claim settings.
+ * of their own (with the value such a header gets); and their merge
+ * into the core's claim settings.
  */
 
 
@@ -12,6 +13,8 @@
 
 static ngx_uint_t ngx_http_authz_roles_used(ngx_conf_t *cf);
 static ngx_uint_t ngx_http_authz_header_name_valid(ngx_str_t *name);
+static ngx_uint_t ngx_http_authz_header_value_valid(u_char *p, size_t len,
+    ngx_uint_t comma);
 
 
 /*
@@ -431,4 +434,149 @@ ngx_http_authz_roles_used(ngx_conf_t *cf)
     }
 
     return 0;
+}
+
+
+/*
+ * "authz_claim_header": strings as they are, numbers and booleans as
+ * JSON text, arrays joined with "," (items that would not be a clean
+ * single value left out), objects as compact ASCII JSON; printable
+ * ASCII only, and empty when the token has no such claim
+ */
+
+#define NGX_HTTP_AUTHZ_CLAIM_HEADER_MAX  4096
+
+ngx_int_t
+ngx_http_authz_claim_value(ngx_http_request_t *r, json_t *payload,
+    authz_str_t *claim, ngx_str_t *value)
+{
+    u_char      *p;
+    char        *dump;
+    size_t       i, len;
+    json_t      *v, *e;
+
+    ngx_str_set(value, "");
+
+    v = (payload != NULL) ? authz_claim_lookup(payload, claim->data,
+                                               claim->len)
+                          : NULL;
+
+    if (v == NULL || json_is_null(v)) {
+        return NGX_OK;
+    }
+
+    if (json_is_string(v)) {
+        p = (u_char *) json_string_value(v);
+        len = json_string_length(v);
+
+        if (!ngx_http_authz_header_value_valid(p, len, 0)) {
+            return NGX_OK;
+        }
+
+        goto copy;
+    }
+
+    if (json_is_array(v)) {
+        len = 0;
+
+        for (i = 0; i < json_array_size(v); i++) {
+            e = json_array_get(v, i);
+
+            if (json_is_string(e)) {
+                len += json_string_length(e) + 1;
+            }
+        }
+
+        if (len == 0 || len > NGX_HTTP_AUTHZ_CLAIM_HEADER_MAX) {
+            return NGX_OK;
+        }
+
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        value->data = p;
+
+        for (i = 0; i < json_array_size(v); i++) {
+            e = json_array_get(v, i);
+
+            if (!json_is_string(e)
+                || !ngx_http_authz_header_value_valid(
+                        (u_char *) json_string_value(e),
+                        json_string_length(e), 0))
+            {
+                continue;
+            }
+
+            if (p != value->data) {
+                *p++ = ',';
+            }
+
+            p = ngx_cpymem(p, json_string_value(e), json_string_length(e));
+        }
+
+        value->len = p - value->data;
+
+        return NGX_OK;
+    }
+
+    dump = json_dumps(v, JSON_COMPACT|JSON_ENCODE_ANY|JSON_ENSURE_ASCII);
+    if (dump == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(dump);
+
+    if (!ngx_http_authz_header_value_valid((u_char *) dump, len, 1)) {
+        free(dump);
+        return NGX_OK;
+    }
+
+    value->data = ngx_pnalloc(r->pool, len);
+    if (value->data == NULL) {
+        free(dump);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value->data, dump, len);
+    value->len = len;
+    free(dump);
+
+    return NGX_OK;
+
+copy:
+
+    /* a copy: nothing handed to nginx points into a json_t */
+
+    value->data = ngx_pnalloc(r->pool, len);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value->data, p, len);
+    value->len = len;
+
+    return NGX_OK;
+}
+
+
+/* SPEC 6: printable ASCII, no "," in a single value */
+
+static ngx_uint_t
+ngx_http_authz_header_value_valid(u_char *p, size_t len, ngx_uint_t comma)
+{
+    size_t  i;
+
+    if (len == 0 || len > NGX_HTTP_AUTHZ_CLAIM_HEADER_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (p[i] < 0x20 || p[i] > 0x7e || (p[i] == ',' && !comma)) {
+            return 0;
+        }
+    }
+
+    return 1;
 }

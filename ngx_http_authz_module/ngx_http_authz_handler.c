@@ -28,6 +28,7 @@ static ngx_int_t ngx_http_authz_find_rule(ngx_http_request_t *r,
     ngx_http_authz_eval_t *eval, authz_rule_t **found);
 static ngx_int_t ngx_http_authz_conditions(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf);
+static ngx_uint_t ngx_http_authz_preflight(ngx_http_request_t *r);
 static unsigned ngx_http_authz_method(ngx_http_request_t *r);
 
 
@@ -529,6 +530,61 @@ ngx_http_authz_conditions(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * "OPTIONS" with "Origin" and "Access-Control-Request-Method": a CORS
+ * preflight
+ */
+
+static ngx_uint_t
+ngx_http_authz_preflight(ngx_http_request_t *r)
+{
+    ngx_uint_t        i, found;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    if (r->method != NGX_HTTP_OPTIONS) {
+        return 0;
+    }
+
+    found = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0 || h[i].value.len == 0) {
+            continue;
+        }
+
+        if (h[i].key.len == sizeof("Origin") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Origin",
+                               sizeof("Origin") - 1) == 0)
+        {
+            found |= 1;
+
+        } else if (h[i].key.len == sizeof("Access-Control-Request-Method") - 1
+                   && ngx_strncasecmp(h[i].key.data,
+                          (u_char *) "Access-Control-Request-Method",
+                          sizeof("Access-Control-Request-Method") - 1) == 0)
+        {
+            found |= 2;
+        }
+    }
+
+    return found == 3;
 }
 
 

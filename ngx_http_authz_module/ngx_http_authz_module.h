@@ -265,7 +265,6 @@ ngx_int_t ngx_http_authz_client_value(ngx_http_request_t *r,
     ngx_str_t *value);
 ngx_int_t ngx_http_authz_header_vars(ngx_conf_t *cf,
     ngx_http_authz_main_conf_t *amcf);
-ngx_uint_t ngx_http_authz_preflight(ngx_http_request_t *r);
 
 /* ngx_http_authz_claim_conf.c: claim names, token type, claim headers */
 char *ngx_http_authz_enum_slot(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -278,6 +277,8 @@ char *ngx_http_authz_claim_header(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_authz_claims_merge(ngx_conf_t *cf,
     ngx_http_authz_loc_conf_t *prev, ngx_http_authz_loc_conf_t *conf);
+ngx_int_t ngx_http_authz_claim_value(ngx_http_request_t *r, json_t *payload,
+    authz_str_t *claim, ngx_str_t *value);
 
 /* ngx_http_authz_filter.c: denials */
 ngx_int_t ngx_http_authz_deny(ngx_http_request_t *r,
