@@ -20,14 +20,21 @@ typedef struct {
 } authz_strset_t;
 
 
-static authz_err_e authz_strings_get(json_t *v, int (*valid)(
-    const unsigned char *p, size_t len), authz_str_t **out, size_t *n,
-    size_t max, authz_alloc_pt alloc, void *data, const char **detail,
-    const char *what);
+static authz_err_e authz_items_get(json_t *v, int object, authz_str_t **out,
+    size_t *n, size_t *dropped, authz_alloc_pt alloc, void *data);
+static authz_err_e authz_claim_items(json_t *payload, const authz_str_t *name,
+    int object, authz_str_t **out, size_t *n, authz_identity_t *id,
+    unsigned bit, authz_alloc_pt alloc, void *data, const char **detail);
 static authz_err_e authz_services_get(json_t *v, authz_identity_t *id,
     authz_alloc_pt alloc, void *data, const char **detail);
 static authz_err_e authz_single_get(json_t *payload, const authz_str_t *name,
-    authz_str_t *out, const char **detail, const char *what);
+    authz_str_t *out, authz_identity_t *id, unsigned bit,
+    const char **detail, const char *what);
+static authz_err_e authz_effective(authz_identity_t *id,
+    const authz_claims_conf_t *conf, authz_str_t **claims, size_t *counts,
+    size_t nclaims, authz_alloc_pt alloc, void *data, const char **detail);
+static json_t *authz_pointer_lookup(json_t *v, const unsigned char *p,
+    size_t len);
 static int authz_strset_init(authz_strset_t *set, size_t n,
     authz_alloc_pt alloc, void *data);
 static int authz_strset_add(authz_strset_t *set, const authz_str_t *s);
@@ -68,11 +75,42 @@ authz_str_in(const authz_str_t *list, size_t n, const unsigned char *name,
 }
 
 
+int
+authz_claim_name_valid(const unsigned char *p, size_t len)
+{
+    size_t  i;
+
+    if (!authz_value_valid(p, len)) {
+        return 0;
+    }
+
+    if (p[0] != '/') {
+        return 1;
+    }
+
+    /* RFC 6901 3: "~" only as "~0" or "~1" */
+
+    for (i = 0; i < len; i++) {
+        if (p[i] == '~' && (i + 1 == len || (p[i + 1] != '0'
+                                             && p[i + 1] != '1')))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 json_t *
 authz_claim_lookup(json_t *payload, const unsigned char *name, size_t len)
 {
     size_t                i, start;
     json_t               *v;
+
+    if (len && name[0] == '/') {
+        return authz_pointer_lookup(payload, name, len);
+    }
 
     v = json_object_getn(payload, (const char *) name, len);
 
@@ -106,58 +144,209 @@ authz_claim_lookup(json_t *payload, const unsigned char *name, size_t len)
 }
 
 
+/*
+ * RFC 6901: "/resource_access/com.example.orders/roles"; "~1" is "/",
+ * "~0" is "~"; an array is indexed by a decimal without leading zeros
+ */
+
+#define AUTHZ_POINTER_TOKEN  256
+
+static json_t *
+authz_pointer_lookup(json_t *v, const unsigned char *p, size_t len)
+{
+    size_t         i, k, n, idx;
+    unsigned char  tok[AUTHZ_POINTER_TOKEN];
+
+    i = 1;
+
+    for ( ;; ) {
+        n = 0;
+
+        while (i < len && p[i] != '/') {
+            if (n == AUTHZ_POINTER_TOKEN) {
+                return NULL;
+            }
+
+            if (p[i] == '~') {
+                if (i + 1 == len || (p[i + 1] != '0' && p[i + 1] != '1')) {
+                    return NULL;
+                }
+
+                tok[n++] = (p[i + 1] == '0') ? '~' : '/';
+                i += 2;
+                continue;
+            }
+
+            tok[n++] = p[i++];
+        }
+
+        if (json_is_object(v)) {
+            v = json_object_getn(v, (const char *) tok, n);
+
+        } else if (json_is_array(v)) {
+            if (n == 0 || n > 9 || (n > 1 && tok[0] == '0')) {
+                return NULL;
+            }
+
+            for (idx = 0, k = 0; k < n; k++) {
+                if (tok[k] < '0' || tok[k] > '9') {
+                    return NULL;
+                }
+
+                idx = idx * 10 + (tok[k] - '0');
+            }
+
+            v = json_array_get(v, idx);
+
+        } else {
+            return NULL;
+        }
+
+        if (v == NULL || i == len) {
+            return v;
+        }
+
+        i++;     /* the "/" */
+    }
+}
+
+
 authz_err_e
 authz_identity_get(authz_identity_t *id, json_t *payload,
     const authz_claims_conf_t *conf, authz_alloc_pt alloc, void *data,
     const char **detail)
 {
-    size_t               i, j, k, total;
+    size_t               i, nclaims;
+    size_t               counts[AUTHZ_MAX_PERMISSION_CLAIMS];
+    json_t              *v;
     authz_err_e          rc;
-    authz_str_t         *perms, *roles;
-    authz_strset_t       set;
-    const authz_role_t  *role;
+    authz_str_t         *claims[AUTHZ_MAX_PERMISSION_CLAIMS];
+    const authz_str_t   *names;
 
     memset(id, 0, sizeof(authz_identity_t));
 
-    rc = authz_single_get(payload, &conf->sub_claim, &id->sub, detail,
+    rc = authz_single_get(payload, &conf->sub_claim, &id->sub, id,
+                          AUTHZ_CLAIM_SUB, detail,
                           "\"sub\" is not a valid string");
     if (rc != AUTHZ_OK) {
         return rc;
     }
 
-    rc = authz_single_get(payload, &conf->tenant_claim, &id->tenant, detail,
+    rc = authz_single_get(payload, &conf->tenant_claim, &id->tenant, id,
+                          AUTHZ_CLAIM_TENANT, detail,
                           "tenant claim is not a valid string");
     if (rc != AUTHZ_OK) {
         return rc;
     }
 
-    rc = authz_strings_get(authz_claim_lookup(payload,
-                                              conf->permissions_claim.data,
-                                              conf->permissions_claim.len),
-                           authz_perm_valid, &perms, &id->nperms,
-                           AUTHZ_MAX_PERMISSIONS, alloc, data, detail,
-                           "permissions claim has a bad shape or value");
+    if (conf->npermissions_claims) {
+        names = conf->permissions_claims;
+        nclaims = conf->npermissions_claims;
+
+    } else {
+        names = &conf->permissions_claim;
+        nclaims = 1;
+    }
+
+    if (nclaims > AUTHZ_MAX_PERMISSION_CLAIMS) {
+        return AUTHZ_ERR_INTERNAL;
+    }
+
+    for (i = 0; i < nclaims; i++) {
+        rc = authz_claim_items(payload, &names[i], 0, &claims[i], &counts[i],
+                               id, AUTHZ_CLAIM_PERMISSIONS << i, alloc, data,
+                               detail);
+        if (rc != AUTHZ_OK) {
+            return rc;
+        }
+    }
+
+    /* a roles claim the configuration never uses is never read (SPEC 2) */
+
+    if (conf->nroles || conf->roles_used) {
+        rc = authz_claim_items(payload, &conf->roles_claim, 1, &id->roles,
+                               &id->nroles, id, AUTHZ_CLAIM_ROLES, alloc,
+                               data, detail);
+        if (rc != AUTHZ_OK) {
+            return rc;
+        }
+    }
+
+    v = authz_claim_lookup(payload, conf->services_claim.data,
+                           conf->services_claim.len);
+
+    if (v == NULL) {
+        id->missing |= AUTHZ_CLAIM_SERVICES;
+    }
+
+    rc = authz_services_get(v, id, alloc, data, detail);
+    if (rc == AUTHZ_ERR_CLAIM) {
+        id->bad_claim = &conf->services_claim;
+    }
+
     if (rc != AUTHZ_OK) {
         return rc;
     }
 
-    rc = authz_strings_get(authz_claim_lookup(payload,
-                                              conf->roles_claim.data,
-                                              conf->roles_claim.len),
-                           authz_value_valid, &roles, &id->nroles,
-                           AUTHZ_MAX_PERMISSIONS, alloc, data, detail,
-                           "roles claim has a bad shape or value");
-    if (rc != AUTHZ_OK) {
+    return authz_effective(id, conf, claims, counts, nclaims, alloc, data,
+                           detail);
+}
+
+
+/* one permissions or roles claim: absent is empty; the shape is checked */
+
+static authz_err_e
+authz_claim_items(json_t *payload, const authz_str_t *name, int object,
+    authz_str_t **out, size_t *n, authz_identity_t *id, unsigned bit,
+    authz_alloc_pt alloc, void *data, const char **detail)
+{
+    size_t        dropped;
+    json_t       *v;
+    authz_err_e   rc;
+
+    v = authz_claim_lookup(payload, name->data, name->len);
+
+    if (v == NULL) {
+        id->missing |= bit;
+    }
+
+    dropped = 0;
+
+    rc = authz_items_get(v, object, out, n, &dropped, alloc, data);
+
+    if (rc == AUTHZ_ERR_CLAIM) {
+        id->bad_claim = name;
+        *detail = object ? "roles claim has a bad shape"
+                         : "permissions claim has a bad shape";
         return rc;
     }
 
-    rc = authz_services_get(authz_claim_lookup(payload,
-                                               conf->services_claim.data,
-                                               conf->services_claim.len),
-                            id, alloc, data, detail);
-    if (rc != AUTHZ_OK) {
-        return rc;
+    if (dropped) {
+        if (id->dropped_claim == NULL) {
+            id->dropped_claim = name;
+        }
+
+        id->ndropped += dropped;
     }
+
+    return rc;
+}
+
+
+/*
+ * the effective set: the permissions claims in order, then each role's
+ * template; duplicates removed, the first seen kept
+ */
+
+static authz_err_e
+authz_effective(authz_identity_t *id, const authz_claims_conf_t *conf,
+    authz_str_t **claims, size_t *counts, size_t nclaims,
+    authz_alloc_pt alloc, void *data, const char **detail)
+{
+    size_t               i, j, k, p, total;
+    authz_str_t         *roles;
+    authz_strset_t       set;
+    const authz_role_t  *role;
 
     /* roles: duplicates removed, in token order */
 
@@ -165,7 +354,7 @@ authz_identity_get(authz_identity_t *id, json_t *payload,
         return AUTHZ_ERR_INTERNAL;
     }
 
-    id->roles = roles;
+    roles = id->roles;
 
     for (i = 0, k = 0; i < id->nroles; i++) {
         if (authz_strset_add(&set, &roles[i])) {
@@ -175,9 +364,11 @@ authz_identity_get(authz_identity_t *id, json_t *payload,
 
     id->nroles = k;
 
-    /* the effective set: the claim, then each role's template */
+    total = 0;
 
-    total = id->nperms;
+    for (i = 0; i < nclaims; i++) {
+        total += counts[i];
+    }
 
     for (i = 0; i < id->nroles; i++) {
         for (j = 0; j < conf->nroles; j++) {
@@ -200,9 +391,13 @@ authz_identity_get(authz_identity_t *id, json_t *payload,
         return AUTHZ_ERR_INTERNAL;
     }
 
-    for (i = 0, k = 0; i < id->nperms; i++) {
-        if (authz_strset_add(&set, &perms[i])) {
-            id->perms[k++] = perms[i];
+    k = 0;
+
+    for (i = 0; i < nclaims; i++) {
+        for (p = 0; p < counts[i]; p++) {
+            if (authz_strset_add(&set, &claims[i][p])) {
+                id->perms[k++] = claims[i][p];
+            }
         }
     }
 
@@ -216,9 +411,9 @@ authz_identity_get(authz_identity_t *id, json_t *payload,
                 continue;
             }
 
-            for (total = 0; total < role->nperms; total++) {
-                if (authz_strset_add(&set, &role->perms[total])) {
-                    id->perms[k++] = role->perms[total];
+            for (p = 0; p < role->nperms; p++) {
+                if (authz_strset_add(&set, &role->perms[p])) {
+                    id->perms[k++] = role->perms[p];
                 }
             }
         }
@@ -237,13 +432,15 @@ authz_identity_get(authz_identity_t *id, json_t *payload,
 
 static authz_err_e
 authz_single_get(json_t *payload, const authz_str_t *name, authz_str_t *out,
-    const char **detail, const char *what)
+    authz_identity_t *id, unsigned bit, const char **detail,
+    const char *what)
 {
     json_t  *v;
 
     v = authz_claim_lookup(payload, name->data, name->len);
 
     if (v == NULL) {
+        id->missing |= bit;
         return AUTHZ_OK;
     }
 
@@ -251,6 +448,7 @@ authz_single_get(json_t *payload, const authz_str_t *name, authz_str_t *out,
         || !authz_value_valid((const unsigned char *) json_string_value(v),
                               json_string_length(v)))
     {
+        id->bad_claim = name;
         *detail = what;
         return AUTHZ_ERR_CLAIM;
     }
@@ -263,18 +461,22 @@ authz_single_get(json_t *payload, const authz_str_t *name, authz_str_t *out,
 
 
 /*
- * an array of strings, or one space-separated string (OAuth2 "scope");
- * absent is empty
+ * the items of a permissions or roles claim: an array of strings, one
+ * space-separated string (OAuth 2 "scope") or, where object is set, an
+ * object whose member names are the items (ZITADEL roles); absent is
+ * empty.  An item that is not a permission (SPEC 1) is dropped and
+ * counted; only a claim of another shape, or with more than
+ * AUTHZ_MAX_PERMISSIONS items, is AUTHZ_ERR_CLAIM.
  */
 
 static authz_err_e
-authz_strings_get(json_t *v, int (*valid)(const unsigned char *p, size_t len),
-    authz_str_t **out, size_t *n, size_t max, authz_alloc_pt alloc,
-    void *data, const char **detail, const char *what)
+authz_items_get(json_t *v, int object, authz_str_t **out, size_t *n,
+    size_t *dropped, authz_alloc_pt alloc, void *data)
 {
     size_t               i, k, len, count;
     json_t              *e;
     authz_str_t         *a;
+    const char          *key;
     const unsigned char *p, *start;
 
     *n = 0;
@@ -287,6 +489,9 @@ authz_strings_get(json_t *v, int (*valid)(const unsigned char *p, size_t len),
     if (json_is_array(v)) {
         count = json_array_size(v);
 
+    } else if (object && json_is_object(v)) {
+        count = json_object_size(v);
+
     } else if (json_is_string(v)) {
         p = (const unsigned char *) json_string_value(v);
         len = json_string_length(v);
@@ -298,12 +503,10 @@ authz_strings_get(json_t *v, int (*valid)(const unsigned char *p, size_t len),
         }
 
     } else {
-        *detail = what;
         return AUTHZ_ERR_CLAIM;
     }
 
-    if (count > max) {
-        *detail = what;
+    if (count > AUTHZ_MAX_PERMISSIONS) {
         return AUTHZ_ERR_CLAIM;
     }
 
@@ -319,12 +522,22 @@ authz_strings_get(json_t *v, int (*valid)(const unsigned char *p, size_t len),
             e = json_array_get(v, i);
 
             if (!json_is_string(e)) {
-                *detail = what;
-                return AUTHZ_ERR_CLAIM;
+                (*dropped)++;
+                continue;
             }
 
             a[k].data = (const unsigned char *) json_string_value(e);
             a[k].len = json_string_length(e);
+            k++;
+        }
+
+    } else if (json_is_object(v)) {
+
+        /* jansson keeps insertion order: the token's order is kept */
+
+        json_object_keylen_foreach(v, key, len, e) {
+            a[k].data = (const unsigned char *) key;
+            a[k].len = len;
             k++;
         }
 
@@ -351,15 +564,19 @@ authz_strings_get(json_t *v, int (*valid)(const unsigned char *p, size_t len),
         }
     }
 
-    for (i = 0; i < k; i++) {
-        if (!valid(a[i].data, a[i].len)) {
-            *detail = what;
-            return AUTHZ_ERR_CLAIM;
+    /* the invalid ones go: they grant nothing and are never forwarded */
+
+    for (i = 0, count = 0; i < k; i++) {
+        if (authz_perm_valid(a[i].data, a[i].len)) {
+            a[count++] = a[i];
+
+        } else {
+            (*dropped)++;
         }
     }
 
     *out = a;
-    *n = k;
+    *n = count;
 
     return AUTHZ_OK;
 }
@@ -374,17 +591,40 @@ authz_services_get(json_t *v, authz_identity_t *id, authz_alloc_pt alloc,
     size_t           i, k, len;
     json_t          *e, *enabled;
     const char      *name;
-    authz_err_e      rc;
     authz_str_t     *a;
     authz_strset_t   set;
 
     static const char  *what = "services claim has a bad shape or value";
 
     if (v == NULL || json_is_array(v)) {
-        rc = authz_strings_get(v, authz_value_valid, &a, &len,
-                               AUTHZ_MAX_SERVICES, alloc, data, detail, what);
-        if (rc != AUTHZ_OK) {
-            return rc;
+        len = json_array_size(v);
+
+        if (len > AUTHZ_MAX_SERVICES) {
+            *detail = what;
+            return AUTHZ_ERR_CLAIM;
+        }
+
+        id->has_services = (v != NULL);
+
+        a = alloc(data, (len ? len : 1) * sizeof(authz_str_t));
+        if (a == NULL) {
+            return AUTHZ_ERR_INTERNAL;
+        }
+
+        for (i = 0; i < len; i++) {
+            e = json_array_get(v, i);
+
+            if (!json_is_string(e)
+                || !authz_value_valid(
+                        (const unsigned char *) json_string_value(e),
+                        json_string_length(e)))
+            {
+                *detail = what;
+                return AUTHZ_ERR_CLAIM;
+            }
+
+            a[i].data = (const unsigned char *) json_string_value(e);
+            a[i].len = json_string_length(e);
         }
 
         /* duplicates removed, as for permissions */
@@ -409,6 +649,8 @@ authz_services_get(json_t *v, authz_identity_t *id, authz_alloc_pt alloc,
         *detail = what;
         return AUTHZ_ERR_CLAIM;
     }
+
+    id->has_services = 1;
 
     a = alloc(data, (json_object_size(v) + 1) * sizeof(authz_str_t));
     if (a == NULL) {
@@ -438,6 +680,36 @@ authz_services_get(json_t *v, authz_identity_t *id, authz_alloc_pt alloc,
 
     id->services = a;
     id->nservices = k;
+
+    return AUTHZ_OK;
+}
+
+
+authz_err_e
+authz_cnf_check(json_t *payload, const unsigned char *x5t, size_t len,
+    const char **detail)
+{
+    json_t  *cnf, *v;
+
+    cnf = json_object_get(payload, "cnf");
+    v = json_object_get(cnf, "x5t#S256");
+
+    if (!json_is_string(v)) {
+        *detail = "no \"x5t#S256\" confirmation";
+        return AUTHZ_ERR_BINDING;
+    }
+
+    if (x5t == NULL) {
+        *detail = "no client certificate";
+        return AUTHZ_ERR_BINDING;
+    }
+
+    if (json_string_length(v) != len
+        || memcmp(json_string_value(v), x5t, len) != 0)
+    {
+        *detail = "client certificate does not match \"x5t#S256\"";
+        return AUTHZ_ERR_BINDING;
+    }
 
     return AUTHZ_OK;
 }

@@ -8,6 +8,7 @@
  */
 
 
+#include <ctype.h>
 #include <string.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -86,6 +87,9 @@ static const unsigned char  authz_p384_n[48] = {
 static const authz_alg_t *authz_alg_find(unsigned alg);
 static authz_err_e authz_token_header(authz_token_t *tok,
     const unsigned char *p, size_t len, const authz_verify_conf_t *conf);
+static int authz_typ_app(const unsigned char *p, size_t len);
+static authz_err_e authz_token_typ_check(authz_token_t *tok, json_t *typ,
+    const authz_verify_conf_t *conf);
 static authz_err_e authz_token_payload(authz_token_t *tok);
 static authz_err_e authz_token_claims(authz_token_t *tok,
     const authz_verify_conf_t *conf, time_t now);
@@ -154,6 +158,87 @@ authz_json_depth_ok(const unsigned char *p, size_t len, int max)
     }
 
     return 1;
+}
+
+
+int
+authz_typ_eq(const unsigned char *typ, size_t len, const unsigned char *want,
+    size_t wlen)
+{
+    size_t  i;
+
+    if (authz_typ_app(typ, len)) {
+        typ += sizeof("application/") - 1;
+        len -= sizeof("application/") - 1;
+    }
+
+    if (authz_typ_app(want, wlen)) {
+        want += sizeof("application/") - 1;
+        wlen -= sizeof("application/") - 1;
+    }
+
+    if (len != wlen || len == 0) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (tolower(typ[i]) != tolower(want[i])) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* 1 if p starts with "application/" (any case) and goes on */
+
+static int
+authz_typ_app(const unsigned char *p, size_t len)
+{
+    size_t  i;
+
+    static const char  app[] = "application/";
+
+    if (len <= sizeof(app) - 1) {
+        return 0;
+    }
+
+    for (i = 0; i < sizeof(app) - 1; i++) {
+        if (tolower(p[i]) != app[i]) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* "authz_token_type": a token without "typ" fails (SPEC 3) */
+
+static authz_err_e
+authz_token_typ_check(authz_token_t *tok, json_t *typ,
+    const authz_verify_conf_t *conf)
+{
+    size_t  i;
+
+    if (typ == NULL) {
+        tok->detail = "\"typ\" missing";
+        return AUTHZ_ERR_TYP;
+    }
+
+    for (i = 0; i < conf->ntypes; i++) {
+        if (authz_typ_eq((const unsigned char *) json_string_value(typ),
+                         json_string_length(typ), conf->types[i].data,
+                         conf->types[i].len))
+        {
+            return AUTHZ_OK;
+        }
+    }
+
+    tok->detail = "\"typ\" not accepted";
+
+    return AUTHZ_ERR_TYP;
 }
 
 
@@ -338,6 +423,15 @@ authz_token_header(authz_token_t *tok, const unsigned char *p, size_t len,
                                json_string_length(v));
 
     if ((tok->alg & conf->algs) == 0) {
+
+        /* the operator sees what the provider signs with (SPEC 5) */
+
+        n = json_string_length(v);
+        n = (n > AUTHZ_MAX_LOG_VALUE) ? AUTHZ_MAX_LOG_VALUE : n;
+        memcpy(tok->bad_alg, json_string_value(v), n);
+        tok->bad_alg[n] = '\0';
+        tok->bad_alg_len = n;
+
         tok->detail = "\"alg\" not allowed";
         rc = AUTHZ_ERR_ALG;
         goto done;
@@ -351,6 +445,24 @@ authz_token_header(authz_token_t *tok, const unsigned char *p, size_t len,
     if (v != NULL && !json_is_string(v)) {
         tok->detail = "\"typ\" is not a string";
         goto done;
+    }
+
+    if (v != NULL) {
+        n = json_string_length(v);
+        n = (n > AUTHZ_MAX_LOG_VALUE) ? AUTHZ_MAX_LOG_VALUE : n;
+        memcpy(tok->typ, json_string_value(v), n);
+        tok->typ[n] = '\0';
+        tok->typ_len = n;
+        tok->has_typ = 1;
+    }
+
+    if (conf->ntypes) {
+        rc = authz_token_typ_check(tok, v, conf);
+        if (rc != AUTHZ_OK) {
+            goto done;
+        }
+
+        rc = AUTHZ_ERR_MALFORMED;
     }
 
     v = json_object_get(hdr, "kid");
@@ -1038,6 +1150,12 @@ authz_strerror(authz_err_e err)
 
     case AUTHZ_ERR_KEY_ISSUER:
         return "key not valid for this issuer";
+
+    case AUTHZ_ERR_TYP:
+        return "token type not accepted";
+
+    case AUTHZ_ERR_BINDING:
+        return "sender-constrained token refused";
     }
 
     return "invalid token";

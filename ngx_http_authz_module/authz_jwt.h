@@ -56,8 +56,14 @@ typedef enum {
     AUTHZ_ERR_CLAIM,             /* a claim of the wrong type or shape */
     AUTHZ_ERR_INTERNAL,          /* OpenSSL or jansson failure */
     AUTHZ_ERR_REVOKED,           /* listed by authz_revocation_file */
-    AUTHZ_ERR_KEY_ISSUER         /* the key is bound to another issuer */
+    AUTHZ_ERR_KEY_ISSUER,        /* the key is bound to another issuer */
+    AUTHZ_ERR_TYP,               /* "typ" missing or not accepted */
+    AUTHZ_ERR_BINDING            /* sender-constrained token refused */
 } authz_err_e;
+
+
+/* a header value kept for the log line of a refused token (SPEC 5) */
+#define AUTHZ_MAX_LOG_VALUE     64
 
 
 typedef struct {
@@ -72,6 +78,8 @@ typedef struct {
     time_t               leeway;
     int                  require_exp;
     size_t               claims_first;  /* 0: AUTHZ_CLAIMS_FIRST_LEN */
+    const authz_str_t   *types;         /* authz_token_type; 0: any */
+    size_t               ntypes;
 } authz_verify_conf_t;
 
 
@@ -102,6 +110,13 @@ typedef struct {
     unsigned             claims_pending:1;
 
     const char          *detail;        /* static text on error */
+
+    /* "typ" and a refused "alg", cut at AUTHZ_MAX_LOG_VALUE bytes */
+    size_t               typ_len;
+    size_t               bad_alg_len;
+    unsigned             has_typ:1;
+    char                 typ[AUTHZ_MAX_LOG_VALUE + 1];
+    char                 bad_alg[AUTHZ_MAX_LOG_VALUE + 1];
 } authz_token_t;
 
 
@@ -164,6 +179,13 @@ void authz_token_free(authz_token_t *tok);
 
 /* fixed description text for an error, never token bytes */
 const char *authz_strerror(authz_err_e err);
+
+/*
+ * RFC 7515 4.1.9: a "typ" against an accepted one, case-insensitively,
+ * an "application/" prefix on either ignored; 1 if equal
+ */
+int authz_typ_eq(const unsigned char *typ, size_t len,
+    const unsigned char *want, size_t wlen);
 
 /* 1 if the JSON text nests at most max levels of objects and arrays */
 int authz_json_depth_ok(const unsigned char *p, size_t len, int max);

@@ -48,7 +48,7 @@ authz_perm_valid(const unsigned char *p, size_t len)
 {
     size_t  i;
 
-    if (len == 0) {
+    if (len == 0 || len > AUTHZ_MAX_PERMISSION_LEN) {
         return 0;
     }
 
@@ -68,7 +68,7 @@ authz_perm_required_valid(const unsigned char *p, size_t len)
     int     sep;
     size_t  i;
 
-    if (len == 0) {
+    if (len == 0 || len > AUTHZ_MAX_PERMISSION_LEN) {
         return 0;
     }
 
@@ -122,6 +122,10 @@ authz_grant_satisfies(const authz_str_t *grant, const authz_str_t *req,
 
     n = grant->len;
 
+    if (scope != NULL && scope->nowild) {
+        goto levels;
+    }
+
     if (n == 1 && grant->data[0] == '*') {
         return 1;
     }
@@ -142,6 +146,8 @@ authz_grant_satisfies(const authz_str_t *grant, const authz_str_t *req,
             return 1;
         }
     }
+
+levels:
 
     if (scope == NULL || scope->nlevels == 0) {
         return 0;
@@ -280,10 +286,7 @@ authz_method_bit(const unsigned char *m, size_t len)
 static int
 authz_perm_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z')
-           || (c >= 'A' && c <= 'Z')
-           || (c >= '0' && c <= '9')
-           || c == '_' || c == '-' || c == '.' || c == ':' || c == '*';
+    return c >= 0x21 && c <= 0x7e && c != '"' && c != '\\' && c != ',';
 }
 
 

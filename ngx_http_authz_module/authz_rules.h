@@ -113,10 +113,11 @@ typedef struct {
 } authz_req_t;
 
 
-/* scope levels, lowest first */
+/* how grants match: scope levels, lowest first; wildcards */
 typedef struct {
     authz_str_t          *levels;
     size_t                nlevels;
+    int                   nowild;   /* "authz_wildcards off": "*" is plain */
 } authz_scope_t;
 
 
@@ -133,8 +134,12 @@ typedef struct {
 } authz_rule_t;
 
 
+/* the longest permission (SPEC 1) */
+#define AUTHZ_MAX_PERMISSION_LEN   256
+
 /*
- * permission strings: A-Z a-z 0-9 _ - . : * and non-empty;
+ * a permission (SPEC 1): one OAuth 2 scope token (RFC 6749 3.3,
+ * 0x21-0x7e except '"' and '\\') without ",", 1 to 256 bytes;
  * returns 1 if valid
  */
 int authz_perm_valid(const unsigned char *p, size_t len);

@@ -85,7 +85,8 @@ ngx_http_authz_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
             if (p == NULL) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid zone size \"%V\"", &value[i]);
+                                   "\"%V\": invalid zone size \"%V\"",
+                                   &cmd->name, &value[i]);
                 return NGX_CONF_ERROR;
             }
 
@@ -98,13 +99,15 @@ ngx_http_authz_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
             if (size == NGX_ERROR) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid zone size \"%V\"", &value[i]);
+                                   "\"%V\": invalid zone size \"%V\"",
+                                   &cmd->name, &value[i]);
                 return NGX_CONF_ERROR;
             }
 
             if (size < (ssize_t) (8 * ngx_pagesize)) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "zone \"%V\" is too small", &value[i]);
+                                   "\"%V\": zone \"%V\" is too small",
+                                   &cmd->name, &value[i]);
                 return NGX_CONF_ERROR;
             }
 
@@ -122,7 +125,8 @@ ngx_http_authz_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd,
                 || amcf->cache_ttl == 0)
             {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid ttl \"%V\"", &value[i]);
+                                   "\"%V\": invalid ttl \"%V\"",
+                                   &cmd->name, &value[i]);
                 return NGX_CONF_ERROR;
             }
 
@@ -130,7 +134,8 @@ ngx_http_authz_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         }
 
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\"", &value[i]);
+                           "\"%V\": invalid parameter \"%V\"",
+                           &cmd->name, &value[i]);
         return NGX_CONF_ERROR;
     }
 
@@ -158,7 +163,8 @@ ngx_http_authz_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     if (amcf->cache->data) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "zone \"%V\" is already used", &name);
+                           "\"%V\": zone \"%V\" is already used",
+                           &cmd->name, &name);
         return NGX_CONF_ERROR;
     }
 

@@ -20,6 +20,10 @@ static ngx_int_t ngx_http_authz_verify(ngx_http_request_t *r,
     ngx_http_authz_ctx_t *ctx, ngx_http_authz_eval_t *eval);
 static ngx_int_t ngx_http_authz_identity(ngx_http_request_t *r,
     ngx_http_authz_eval_t *eval);
+static authz_err_e ngx_http_authz_binding(ngx_http_request_t *r,
+    ngx_http_authz_eval_t *eval, const char **detail);
+static void ngx_http_authz_claims_log(ngx_http_request_t *r,
+    ngx_http_authz_eval_t *eval);
 static ngx_int_t ngx_http_authz_copy(ngx_http_request_t *r, ngx_str_t *dst,
     const unsigned char *src, size_t len);
 static ngx_int_t ngx_http_authz_join(ngx_http_request_t *r, ngx_str_t *out,
@@ -269,12 +273,38 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
         eval->alg.len = ngx_strlen(tok.alg_name);
     }
 
+    if ((tok.has_typ
+         && ngx_http_authz_copy(r, &eval->typ, (u_char *) tok.typ,
+                                tok.typ_len)
+            != NGX_OK)
+        || ngx_http_authz_copy(r, &eval->bad_alg, (u_char *) tok.bad_alg,
+                               tok.bad_alg_len)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     eval->has_exp = tok.has_exp;
     eval->exp = tok.exp;
 
     if (err == AUTHZ_OK) {
         err = authz_identity_get(&eval->id, eval->payload, &alcf->claims,
                                  ngx_http_authz_alloc, r->pool, &tok.detail);
+
+        if (err == AUTHZ_ERR_CLAIM && eval->id.bad_claim != NULL
+            && ngx_http_authz_copy(r, &eval->bad_claim,
+                                   eval->id.bad_claim->data,
+                                   eval->id.bad_claim->len)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    /* a sender-constrained token (RFC 8705, RFC 9449): "cnf" */
+
+    if (err == AUTHZ_OK) {
+        err = ngx_http_authz_binding(r, eval, &tok.detail);
     }
 
     /* after the signature, a cache hit included: authz_revocation_file */
@@ -296,6 +326,8 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
         return NGX_OK;
     }
 
+    ngx_http_authz_claims_log(r, eval);
+
     if (ngx_http_authz_identity(r, eval) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -303,6 +335,150 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
     eval->state = NGX_HTTP_AUTHZ_TOKEN_VALID;
 
     return NGX_OK;
+}
+
+
+/*
+ * "authz_token_binding": refuse (the default), ignore, or mtls: cnf's
+ * "x5t#S256" must be the base64url SHA-256 of the DER client
+ * certificate of the connection (RFC 8705 3.1)
+ */
+
+static authz_err_e
+ngx_http_authz_binding(ngx_http_request_t *r, ngx_http_authz_eval_t *eval,
+    const char **detail)
+{
+    ngx_http_authz_loc_conf_t  *alcf;
+#if (NGX_HTTP_SSL)
+    int                         n;
+    X509                       *cert;
+    u_char                     *der, *p;
+    u_char                      md[EVP_MAX_MD_SIZE];
+    u_char                      b64[64];
+    unsigned                    mdlen;
+    ngx_str_t                   src, dst;
+#endif
+
+    alcf = eval->conf;
+
+    if (alcf->binding == NGX_HTTP_AUTHZ_BINDING_IGNORE
+        || json_object_get(eval->payload, "cnf") == NULL)
+    {
+        return AUTHZ_OK;
+    }
+
+    if (alcf->binding == NGX_HTTP_AUTHZ_BINDING_REFUSE) {
+        *detail = "token has a \"cnf\" claim";
+        return AUTHZ_ERR_BINDING;
+    }
+
+#if (NGX_HTTP_SSL)
+
+    cert = NULL;
+
+    if (r->connection->ssl != NULL) {
+        cert = SSL_get_peer_certificate(r->connection->ssl->connection);
+    }
+
+    if (cert == NULL) {
+        return authz_cnf_check(eval->payload, NULL, 0, detail);
+    }
+
+    n = i2d_X509(cert, NULL);
+
+    der = (n > 0) ? ngx_pnalloc(r->pool, n) : NULL;
+
+    if (der == NULL) {
+        X509_free(cert);
+        *detail = "client certificate copy failed";
+        return AUTHZ_ERR_INTERNAL;
+    }
+
+    p = der;
+    n = i2d_X509(cert, &p);
+    X509_free(cert);
+
+    if (n <= 0 || EVP_Digest(der, n, md, &mdlen, EVP_sha256(), NULL) != 1) {
+        *detail = "client certificate digest failed";
+        return AUTHZ_ERR_INTERNAL;
+    }
+
+    src.data = md;
+    src.len = mdlen;
+    dst.data = b64;
+
+    ngx_encode_base64url(&dst, &src);
+
+    return authz_cnf_check(eval->payload, dst.data, dst.len, detail);
+
+#else
+
+    return authz_cnf_check(eval->payload, NULL, 0, detail);
+
+#endif
+}
+
+
+/*
+ * one info line for the items of permissions and roles claims that
+ * were ignored (SPEC 1), one for claims the operator named that the
+ * token does not have
+ */
+
+static void
+ngx_http_authz_claims_log(ngx_http_request_t *r, ngx_http_authz_eval_t *eval)
+{
+    size_t                      n;
+    unsigned                    missing, bit;
+    ngx_uint_t                  i;
+    authz_identity_t           *id;
+    const authz_str_t          *name;
+    authz_claims_conf_t        *claims;
+    ngx_http_authz_loc_conf_t  *alcf;
+
+    id = &eval->id;
+    alcf = eval->conf;
+    claims = &alcf->claims;
+
+    if (id->ndropped) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "authz: %uz invalid item%s of claim \"%*s\" ignored",
+                      id->ndropped, id->ndropped == 1 ? "" : "s",
+                      id->dropped_claim->len, id->dropped_claim->data);
+    }
+
+    missing = id->missing & alcf->claims_explicit;
+
+    if (missing == 0) {
+        return;
+    }
+
+    name = NULL;
+    n = 0;
+
+    for (i = 0; i < 4 + claims->npermissions_claims; i++) {
+        bit = 1u << i;
+
+        if (!(missing & bit)) {
+            continue;
+        }
+
+        if (name == NULL) {
+            name = (bit == AUTHZ_CLAIM_TENANT) ? &claims->tenant_claim
+                   : (bit == AUTHZ_CLAIM_SERVICES) ? &claims->services_claim
+                   : (bit == AUTHZ_CLAIM_ROLES) ? &claims->roles_claim
+                   : (bit >= AUTHZ_CLAIM_PERMISSIONS)
+                   ? &claims->permissions_claims[i - 4]
+                   : &claims->sub_claim;
+        }
+
+        n++;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "authz: claim \"%*s\" not found in the token%s",
+                  name->len, name->data,
+                  n > 1 ? " (and other configured claims)" : "");
 }
 
 

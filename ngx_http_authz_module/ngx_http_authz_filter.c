@@ -15,6 +15,8 @@ static ngx_int_t ngx_http_authz_www_authenticate(ngx_http_request_t *r,
     const char *description, const authz_req_t *req);
 static ngx_int_t ngx_http_authz_log_value(ngx_http_request_t *r,
     ngx_str_t *value, ngx_str_t *out);
+static ngx_int_t ngx_http_authz_log_refused(ngx_http_request_t *r,
+    ngx_http_authz_eval_t *eval, ngx_str_t *out);
 static ngx_uint_t ngx_http_authz_error_page(ngx_http_request_t *r,
     ngx_uint_t status);
 static ngx_int_t ngx_http_authz_header_filter(ngx_http_request_t *r);
@@ -36,7 +38,7 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
     u_char                    *p;
     size_t                     len;
     ngx_str_t                  none = ngx_string("-");
-    ngx_str_t                  kid;
+    ngx_str_t                  kid, alg, extra;
     ngx_str_t                 *sub, *tenant;
     ngx_uint_t                 invalid;
     ngx_http_core_loc_conf_t  *clcf;
@@ -54,19 +56,25 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
             ngx_http_authz_revocation_log(r, eval);
 
         } else if (invalid) {
-            if (ngx_http_authz_log_value(r, &eval->kid, &kid) != NGX_OK) {
+            if (ngx_http_authz_log_value(r, &eval->kid, &kid) != NGX_OK
+                || ngx_http_authz_log_value(r, eval->bad_alg.len
+                                               ? &eval->bad_alg : &eval->alg,
+                                            &alg)
+                   != NGX_OK
+                || ngx_http_authz_log_refused(r, eval, &extra) != NGX_OK)
+            {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+            ngx_log_error(alcf->log_level, r->connection->log, 0,
                           "authz: invalid token: %s (%s), kid: \"%V\", "
-                          "alg: \"%V\"",
+                          "alg: \"%V\"%V",
                           reason, eval->detail ? eval->detail : "-",
-                          kid.len ? &kid : &none,
-                          eval->alg.len ? &eval->alg : &none);
+                          kid.len ? &kid : &none, alg.len ? &alg : &none,
+                          &extra);
 
         } else {
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+            ngx_log_error(alcf->log_level, r->connection->log, 0,
                           "authz: no token was provided");
         }
 
@@ -80,12 +88,12 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
         }
 
     } else if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+        ngx_log_error(alcf->log_level, r->connection->log, 0,
                       "authz: service unavailable: %s (%s), sub: \"%V\", "
                       "tenant: \"%V\"", error, reason, sub, tenant);
 
     } else {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+        ngx_log_error(alcf->log_level, r->connection->log, 0,
                       "authz: access forbidden: %s (%s), sub: \"%V\", "
                       "tenant: \"%V\", requirement: \"%V\"",
                       error, reason, sub, tenant,
@@ -164,6 +172,121 @@ ngx_http_authz_log_value(ngx_http_request_t *r, ngx_str_t *value,
 
     out->len = (u_char *) ngx_escape_json(out->data, value->data, len)
                - out->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * for a token refused by its "typ", "iss" or "aud", or by the shape
+ * of a claim: ", iss: \"...\" expected \"...\"" (SPEC 5); these values
+ * are not secret, and they are what an operator needs to see
+ */
+
+static ngx_int_t
+ngx_http_authz_log_refused(ngx_http_request_t *r,
+    ngx_http_authz_eval_t *eval, ngx_str_t *out)
+{
+    u_char                     *p;
+    char                       *dump;
+    json_t                     *v;
+    ngx_str_t                   value, want, expected, raw;
+    const char                 *name;
+    ngx_http_authz_loc_conf_t  *alcf;
+
+    ngx_str_set(out, "");
+    ngx_str_null(&raw);
+    ngx_str_null(&expected);
+
+    alcf = eval->conf;
+    dump = NULL;
+
+    switch (eval->err) {
+
+    case AUTHZ_ERR_TYP:
+        name = "typ";
+        raw = eval->typ;
+
+        if (alcf->types != NULL) {
+            expected = *(ngx_str_t *) alcf->types->elts;
+        }
+
+        break;
+
+    case AUTHZ_ERR_ISSUER:
+    case AUTHZ_ERR_AUDIENCE:
+        if (eval->err == AUTHZ_ERR_ISSUER) {
+            name = "iss";
+
+            if (alcf->issuers != NULL) {
+                expected = *(ngx_str_t *) alcf->issuers->elts;
+            }
+
+        } else {
+            name = "aud";
+
+            if (alcf->audiences != NULL) {
+                expected = *(ngx_str_t *) alcf->audiences->elts;
+            }
+        }
+
+        v = (eval->payload != NULL) ? json_object_get(eval->payload, name)
+                                    : NULL;
+
+        if (json_is_string(v)) {
+            raw.data = (u_char *) json_string_value(v);
+            raw.len = json_string_length(v);
+
+        } else if (v != NULL) {
+            dump = json_dumps(v, JSON_COMPACT|JSON_ENCODE_ANY);
+            if (dump == NULL) {
+                return NGX_ERROR;
+            }
+
+            raw.data = (u_char *) dump;
+            raw.len = ngx_strlen(dump);
+        }
+
+        break;
+
+    case AUTHZ_ERR_CLAIM:
+        name = "claim";
+        raw = eval->bad_claim;
+        break;
+
+    default:
+        return NGX_OK;
+    }
+
+    if (ngx_http_authz_log_value(r, &raw, &value) != NGX_OK
+        || ngx_http_authz_log_value(r, &expected, &want) != NGX_OK)
+    {
+        if (dump != NULL) {
+            free(dump);
+        }
+
+        return NGX_ERROR;
+    }
+
+    if (dump != NULL) {
+        free(dump);
+    }
+
+    p = ngx_pnalloc(r->pool, sizeof(", : \"\" expected \"\"") - 1
+                             + ngx_strlen(name) + value.len + want.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+
+    p = ngx_sprintf(p, ", %s: \"%V\"", name, &value);
+
+    if (want.len) {
+        p = ngx_sprintf(p, " expected \"%V\"", &want);
+    }
+
+    out->len = p - out->data;
 
     return NGX_OK;
 }

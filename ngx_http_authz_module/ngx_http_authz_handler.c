@@ -28,6 +28,7 @@ static ngx_int_t ngx_http_authz_find_rule(ngx_http_request_t *r,
     ngx_http_authz_eval_t *eval, authz_rule_t **found);
 static ngx_int_t ngx_http_authz_conditions(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf);
+static ngx_uint_t ngx_http_authz_preflight(ngx_http_request_t *r);
 static unsigned ngx_http_authz_method(ngx_http_request_t *r);
 
 
@@ -58,6 +59,28 @@ ngx_http_authz_access_handler(ngx_http_request_t *r)
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "authz access handler");
+
+    /*
+     * "authz_bypass_preflight": a CORS preflight carries no credentials
+     * (Fetch standard); it passes as an anonymous request, and client
+     * identity headers still go
+     */
+
+    if (alcf->bypass_preflight && ngx_http_authz_preflight(r)) {
+        ctx = ngx_http_authz_create_ctx(r);
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_http_authz_decide(ctx, NULL, NGX_HTTP_AUTHZ_RESULT_ANONYMOUS,
+                              NULL, NULL, NULL);
+
+        if (ngx_http_authz_headers(r, alcf, ctx) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return NGX_DECLINED;
+    }
 
     eval = ngx_http_authz_evaluate(r, alcf, 1);
     ctx = ngx_http_authz_get_ctx(r);
@@ -273,7 +296,9 @@ ngx_http_authz_authorize(ngx_http_request_t *r,
     {
         return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
                                    "service_disabled",
-                                   "service not enabled for the tenant",
+                                   id->has_services
+                                   ? "service not enabled for the tenant"
+                                   : "token has no services claim",
                                    NULL);
     }
 
@@ -353,6 +378,12 @@ ngx_http_authz_check_tenant(ngx_http_request_t *r,
         return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
                                    "tenant_mismatch",
                                    "request names no tenant", NULL);
+    }
+
+    if (!bind->tenant_any && eval->id.tenant.len == 0) {
+        return ngx_http_authz_deny(r, alcf, ctx, eval, NGX_HTTP_FORBIDDEN,
+                                   "tenant_mismatch",
+                                   "token has no tenant", NULL);
     }
 
     if (!bind->tenant_any
@@ -499,6 +530,61 @@ ngx_http_authz_conditions(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * "OPTIONS" with "Origin" and "Access-Control-Request-Method": a CORS
+ * preflight
+ */
+
+static ngx_uint_t
+ngx_http_authz_preflight(ngx_http_request_t *r)
+{
+    ngx_uint_t        i, found;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    if (r->method != NGX_HTTP_OPTIONS) {
+        return 0;
+    }
+
+    found = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash == 0 || h[i].value.len == 0) {
+            continue;
+        }
+
+        if (h[i].key.len == sizeof("Origin") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Origin",
+                               sizeof("Origin") - 1) == 0)
+        {
+            found |= 1;
+
+        } else if (h[i].key.len == sizeof("Access-Control-Request-Method") - 1
+                   && ngx_strncasecmp(h[i].key.data,
+                          (u_char *) "Access-Control-Request-Method",
+                          sizeof("Access-Control-Request-Method") - 1) == 0)
+        {
+            found |= 2;
+        }
+    }
+
+    return found == 3;
 }
 
 

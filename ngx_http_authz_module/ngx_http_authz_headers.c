@@ -18,12 +18,21 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_authz_strip(ngx_http_request_t *r,
-    ngx_http_authz_ctx_t *ctx, ngx_uint_t drop_auth);
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
+    ngx_uint_t drop_auth);
+static ngx_uint_t ngx_http_authz_claim_header_in(ngx_array_t *a,
+    ngx_table_elt_t *h);
 static void ngx_http_authz_take_client(ngx_http_authz_ctx_t *ctx,
     ngx_table_elt_t *h, ngx_uint_t i);
-static void ngx_http_authz_invalidate(ngx_http_request_t *r);
-static ngx_int_t ngx_http_authz_header_add(ngx_http_request_t *r,
-    ngx_uint_t i, ngx_str_t *value);
+static void ngx_http_authz_invalidate(ngx_http_request_t *r,
+    ngx_array_t *claim_headers);
+static ngx_int_t ngx_http_authz_identity_add(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx);
+static ngx_int_t ngx_http_authz_permissions_value(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_eval_t *eval,
+    ngx_str_t *value);
+static ngx_int_t ngx_http_authz_header_push(ngx_http_request_t *r,
+    ngx_str_t *name, ngx_str_t *lowcase, ngx_uint_t hash, ngx_str_t *value);
 
 
 /* set, and stripped from clients; in the order of NGX_HTTP_AUTHZ_HEADER_* */
@@ -94,8 +103,7 @@ ngx_int_t
 ngx_http_authz_headers(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
     ngx_http_authz_ctx_t *ctx)
 {
-    ngx_uint_t              j, add, drop_auth;
-    ngx_http_authz_eval_t  *eval;
+    ngx_uint_t  add, drop_auth;
 
     if (r != r->main) {
         return NGX_OK;
@@ -126,48 +134,186 @@ ngx_http_authz_headers(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
     /* the module's own headers of an earlier location go as well */
 
     if (!alcf->strip_headers && !add && !drop_auth
-        && (ctx == NULL || !ctx->added))
+        && alcf->claim_headers == NULL && (ctx == NULL || !ctx->added))
     {
         return NGX_OK;
     }
 
-    if (ngx_http_authz_strip(r, ctx, drop_auth) != NGX_OK) {
+    if (ngx_http_authz_strip(r, alcf, ctx, drop_auth) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    if (add) {
-        eval = ctx->decided;
+    /* $http_x_user_id and the others read the list as it is now */
 
-        for (j = 0; j < NGX_HTTP_AUTHZ_HEADERS; j++) {
-            if (ngx_http_authz_header_add(r, j,
-                    j == NGX_HTTP_AUTHZ_HEADER_SUB
-                    ? (ngx_str_t *) &eval->id.sub
-                    : j == NGX_HTTP_AUTHZ_HEADER_TENANT
-                    ? (ngx_str_t *) &eval->id.tenant
-                    : j == NGX_HTTP_AUTHZ_HEADER_PERMISSIONS
-                    ? &eval->permissions : &eval->services)
+    ngx_http_authz_invalidate(r, alcf->claim_headers);
+
+    if (ctx != NULL && ctx->claim_added != NULL) {
+        ngx_http_authz_invalidate(r, ctx->claim_added);
+        ctx->claim_added = NULL;
+    }
+
+    if (ctx != NULL) {
+        ctx->added = 0;
+    }
+
+    if (add) {
+        if (ngx_http_authz_identity_add(r, alcf, ctx) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ctx->added = 1;
+        ctx->claim_added = alcf->claim_headers;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the identity of ctx->decided, and each "authz_claim_header" */
+
+static ngx_int_t
+ngx_http_authz_identity_add(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx)
+{
+    ngx_str_t                       value, *v;
+    ngx_uint_t                      j;
+    ngx_http_authz_eval_t          *eval;
+    ngx_http_authz_header_t        *ih;
+    ngx_http_authz_claim_header_t  *ch;
+
+    eval = ctx->decided;
+
+    for (j = 0; j < NGX_HTTP_AUTHZ_HEADERS; j++) {
+        switch (j) {
+
+        case NGX_HTTP_AUTHZ_HEADER_SUB:
+            v = (ngx_str_t *) &eval->id.sub;
+            break;
+
+        case NGX_HTTP_AUTHZ_HEADER_TENANT:
+            v = (ngx_str_t *) &eval->id.tenant;
+            break;
+
+        case NGX_HTTP_AUTHZ_HEADER_PERMISSIONS:
+            if (ngx_http_authz_permissions_value(r, alcf, eval, &value)
                 != NGX_OK)
             {
                 return NGX_ERROR;
             }
+
+            v = &value;
+
+            /* SPEC 6: common upstream limits are 8 KB a header line */
+
+            if (value.len > NGX_HTTP_AUTHZ_PERMISSIONS_WARN
+                && !ctx->permissions_warned)
+            {
+                ctx->permissions_warned = 1;
+                ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                              "authz: X-User-Permissions is %uz bytes, "
+                              "more than %d; see authz_forward_permissions",
+                              value.len, NGX_HTTP_AUTHZ_PERMISSIONS_WARN);
+            }
+
+            break;
+
+        default: /* NGX_HTTP_AUTHZ_HEADER_SERVICES */
+            v = &eval->services;
+            break;
+        }
+
+        ih = &ngx_http_authz_identity_headers[j];
+
+        if (ngx_http_authz_header_push(r, &ih->name, &ih->lowcase, ih->hash,
+                                       v)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
         }
     }
 
-    if (ctx != NULL) {
-        ctx->added = add;
+    if (alcf->claim_headers == NULL) {
+        return NGX_OK;
     }
 
-    /* $http_x_user_id and the others now read the list as it is */
+    ch = alcf->claim_headers->elts;
 
-    ngx_http_authz_invalidate(r);
+    for (j = 0; j < alcf->claim_headers->nelts; j++) {
+        if (ngx_http_authz_claim_value(r, eval->payload, &ch[j].claim,
+                                       &value)
+            != NGX_OK
+            || ngx_http_authz_header_push(r, &ch[j].name, &ch[j].lowcase,
+                                          ch[j].hash, &value)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * "authz_forward_permissions service": the permissions of the
+ * location's authz_service ("blog:..."), and "*" where it is a wildcard;
+ * none where the location names no service
+ */
+
+static ngx_int_t
+ngx_http_authz_permissions_value(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_eval_t *eval,
+    ngx_str_t *value)
+{
+    u_char       *p;
+    size_t        i;
+    ngx_str_t    *svc;
+    authz_str_t  *perm;
+
+    if (alcf->forward_permissions == NGX_HTTP_AUTHZ_FORWARD_ALL) {
+        *value = eval->permissions;
+        return NGX_OK;
+    }
+
+    ngx_str_set(value, "");
+
+    svc = &alcf->service;
+
+    if (svc->len == 0 || eval->permissions.len == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, eval->permissions.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    value->data = p;
+
+    for (i = 0; i < eval->id.nperms; i++) {
+        perm = &eval->id.perms[i];
+
+        if ((perm->len > svc->len && perm->data[svc->len] == ':'
+             && ngx_strncmp(perm->data, svc->data, svc->len) == 0)
+            || (perm->len == 1 && perm->data[0] == '*' && alcf->wildcards))
+        {
+            if (p != value->data) {
+                *p++ = ',';
+            }
+
+            p = ngx_cpymem(p, perm->data, perm->len);
+        }
+    }
+
+    value->len = p - value->data;
 
     return NGX_OK;
 }
 
 
 static ngx_int_t
-ngx_http_authz_strip(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
-    ngx_uint_t drop_auth)
+ngx_http_authz_strip(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
+    ngx_http_authz_ctx_t *ctx, ngx_uint_t drop_auth)
 {
     ngx_uint_t                i, n, found, auth;
     ngx_list_t                headers;
@@ -211,6 +357,17 @@ ngx_http_authz_strip(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
             }
 
             auth++;
+            h[i].hash = (ngx_uint_t) -1;
+            found++;
+            continue;
+        }
+
+        /* "authz_claim_header" names, and those set by an earlier one */
+
+        if (ngx_http_authz_claim_header_in(alcf->claim_headers, &h[i])
+            || (ctx != NULL
+                && ngx_http_authz_claim_header_in(ctx->claim_added, &h[i])))
+        {
             h[i].hash = (ngx_uint_t) -1;
             found++;
             continue;
@@ -334,17 +491,59 @@ ngx_http_authz_take_client(ngx_http_authz_ctx_t *ctx, ngx_table_elt_t *h,
 }
 
 
-static void
-ngx_http_authz_invalidate(ngx_http_request_t *r)
+static ngx_uint_t
+ngx_http_authz_claim_header_in(ngx_array_t *a, ngx_table_elt_t *h)
 {
-    ngx_uint_t                   i;
-    ngx_http_variable_value_t   *v;
-    ngx_http_authz_main_conf_t  *amcf;
+    ngx_uint_t                      i;
+    ngx_http_authz_claim_header_t  *ch;
+
+    if (a == NULL) {
+        return 0;
+    }
+
+    ch = a->elts;
+
+    for (i = 0; i < a->nelts; i++) {
+        if (authz_header_name_eq(h->key.data, h->key.len, ch[i].name.data,
+                                 ch[i].name.len))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * $http_x_user_id and the others, and $http_NAME of each claim header:
+ * a value nginx cached before the list changed is forgotten
+ */
+
+static void
+ngx_http_authz_invalidate(ngx_http_request_t *r, ngx_array_t *claim_headers)
+{
+    ngx_uint_t                      i;
+    ngx_http_variable_value_t      *v;
+    ngx_http_authz_main_conf_t     *amcf;
+    ngx_http_authz_claim_header_t  *ch;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_authz_module);
 
     for (i = 0; i <= NGX_HTTP_AUTHZ_HEADERS; i++) {
         v = &r->variables[amcf->header_vars[i]];
+        v->valid = 0;
+        v->not_found = 0;
+    }
+
+    if (claim_headers == NULL) {
+        return;
+    }
+
+    ch = claim_headers->elts;
+
+    for (i = 0; i < claim_headers->nelts; i++) {
+        v = &r->variables[ch[i].var];
         v->valid = 0;
         v->not_found = 0;
     }
@@ -384,29 +583,26 @@ ngx_http_authz_client_value(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
 
     rc = ngx_http_complex_value(r, cv, value);
 
-    ngx_http_authz_invalidate(r);
+    ngx_http_authz_invalidate(r, NULL);
 
     return rc;
 }
 
 
 static ngx_int_t
-ngx_http_authz_header_add(ngx_http_request_t *r, ngx_uint_t i,
-    ngx_str_t *value)
+ngx_http_authz_header_push(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *lowcase, ngx_uint_t hash, ngx_str_t *value)
 {
-    ngx_table_elt_t          *h;
-    ngx_http_authz_header_t  *ih;
-
-    ih = &ngx_http_authz_identity_headers[i];
+    ngx_table_elt_t  *h;
 
     h = ngx_list_push(&r->headers_in.headers);
     if (h == NULL) {
         return NGX_ERROR;
     }
 
-    h->key = ih->name;
-    h->lowcase_key = ih->lowcase.data;
-    h->hash = ih->hash;
+    h->key = *name;
+    h->lowcase_key = lowcase->data;
+    h->hash = hash;
     h->value.data = value->data ? value->data : (u_char *) "";
     h->value.len = value->len;
 

@@ -25,6 +25,8 @@ static char *ngx_http_authz_claim_check(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_authz_token_size_check(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_authz_leeway_check(ngx_conf_t *cf, void *post,
+    void *data);
 static char *ngx_http_authz_mode(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_authz_complex_value(ngx_conf_t *cf,
@@ -49,6 +51,34 @@ static ngx_conf_enum_t  ngx_http_authz_rules_defaults[] = {
     { ngx_null_string, 0 }
 };
 
+
+static ngx_conf_enum_t  ngx_http_authz_bindings[] = {
+    { ngx_string("refuse"), NGX_HTTP_AUTHZ_BINDING_REFUSE },
+    { ngx_string("ignore"), NGX_HTTP_AUTHZ_BINDING_IGNORE },
+    { ngx_string("mtls"), NGX_HTTP_AUTHZ_BINDING_MTLS },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_authz_forward_permissions_values[] = {
+    { ngx_string("all"), NGX_HTTP_AUTHZ_FORWARD_ALL },
+    { ngx_string("service"), NGX_HTTP_AUTHZ_FORWARD_SERVICE },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_authz_log_levels[] = {
+    { ngx_string("info"), NGX_LOG_INFO },
+    { ngx_string("notice"), NGX_LOG_NOTICE },
+    { ngx_string("warn"), NGX_LOG_WARN },
+    { ngx_string("error"), NGX_LOG_ERR },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_post_t  ngx_http_authz_leeway_post = {
+    ngx_http_authz_leeway_check
+};
 
 static ngx_conf_post_t  ngx_http_authz_realm_post = {
     ngx_http_authz_realm_check
@@ -119,7 +149,7 @@ static ngx_command_t  ngx_http_authz_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_authz_loc_conf_t, leeway),
-      NULL },
+      &ngx_http_authz_leeway_post },
 
     { ngx_string("authz_require_exp"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
@@ -136,11 +166,60 @@ static ngx_command_t  ngx_http_authz_commands[] = {
       &ngx_http_authz_token_size_post },
 
     { ngx_string("authz_permissions_claim"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_authz_permissions_claim,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_authz_loc_conf_t, permissions_claim),
-      &ngx_http_authz_claim_post },
+      0,
+      NULL },
+
+    { ngx_string("authz_token_type"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_authz_token_type,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("authz_token_binding"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_authz_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, binding),
+      &ngx_http_authz_bindings },
+
+    { ngx_string("authz_bypass_preflight"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, bypass_preflight),
+      NULL },
+
+    { ngx_string("authz_forward_permissions"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_authz_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, forward_permissions),
+      &ngx_http_authz_forward_permissions_values },
+
+    { ngx_string("authz_wildcards"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, wildcards),
+      NULL },
+
+    { ngx_string("authz_log_level"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_authz_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_authz_loc_conf_t, log_level),
+      &ngx_http_authz_log_levels },
+
+    { ngx_string("authz_claim_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_authz_claim_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("authz_tenant_claim"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -194,7 +273,7 @@ static ngx_command_t  ngx_http_authz_commands[] = {
 
     { ngx_string("authz_rules_default"),
       NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_authz_enum_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_authz_loc_conf_t, rules_default),
       &ngx_http_authz_rules_defaults },
@@ -427,6 +506,8 @@ ngx_http_authz_create_main_conf(ngx_conf_t *cf)
      *     amcf->revocation = NULL;
      */
 
+    amcf->roles_used = NGX_CONF_UNSET;
+
     return amcf;
 }
 
@@ -445,7 +526,6 @@ ngx_http_authz_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     conf->realm = { 0, NULL };
-     *     conf->permissions_claim = { 0, NULL };
      *     conf->tenant_claim = { 0, NULL };
      *     conf->services_claim = { 0, NULL };
      *     conf->roles_claim = { 0, NULL };
@@ -476,6 +556,14 @@ ngx_http_authz_create_loc_conf(ngx_conf_t *cf)
     conf->strip_headers = NGX_CONF_UNSET;
     conf->deny_status = NGX_CONF_UNSET_UINT;
     conf->status_zone = NGX_CONF_UNSET_UINT;
+    conf->permissions_claims = NGX_CONF_UNSET_PTR;
+    conf->types = NGX_CONF_UNSET_PTR;
+    conf->binding = NGX_CONF_UNSET_UINT;
+    conf->bypass_preflight = NGX_CONF_UNSET;
+    conf->forward_permissions = NGX_CONF_UNSET_UINT;
+    conf->wildcards = NGX_CONF_UNSET;
+    conf->log_level = NGX_CONF_UNSET_UINT;
+    conf->claim_headers = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -488,7 +576,6 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_authz_loc_conf_t *conf = child;
 
     ngx_http_core_loc_conf_t    *clcf;
-    ngx_http_authz_main_conf_t  *amcf;
 
     if (conf->mode == NGX_CONF_UNSET_UINT) {
         conf->mode_file = prev->mode_file;
@@ -507,12 +594,10 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->token, prev->token, NULL);
     ngx_conf_merge_ptr_value(conf->issuers, prev->issuers, NULL);
     ngx_conf_merge_ptr_value(conf->audiences, prev->audiences, NULL);
-    ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 0);
+    ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 60);
     ngx_conf_merge_value(conf->require_exp, prev->require_exp, 1);
     ngx_conf_merge_size_value(conf->max_token_size, prev->max_token_size,
                               8192);
-    ngx_conf_merge_str_value(conf->permissions_claim,
-                             prev->permissions_claim, "permissions");
     ngx_conf_merge_str_value(conf->tenant_claim, prev->tenant_claim, "tid");
     ngx_conf_merge_str_value(conf->services_claim, prev->services_claim,
                              "services");
@@ -549,6 +634,32 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->deny_status, prev->deny_status,
                               NGX_HTTP_FORBIDDEN);
     ngx_conf_merge_uint_value(conf->status_zone, prev->status_zone, 0);
+    ngx_conf_merge_uint_value(conf->binding, prev->binding,
+                              NGX_HTTP_AUTHZ_BINDING_REFUSE);
+    ngx_conf_merge_value(conf->bypass_preflight, prev->bypass_preflight, 0);
+    ngx_conf_merge_uint_value(conf->forward_permissions,
+                              prev->forward_permissions,
+                              NGX_HTTP_AUTHZ_FORWARD_ALL);
+    ngx_conf_merge_value(conf->wildcards, prev->wildcards, 1);
+    ngx_conf_merge_uint_value(conf->log_level, prev->log_level,
+                              NGX_LOG_INFO);
+
+    if (ngx_http_authz_claims_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+    ngx_conf_merge_uint_value(conf->binding, prev->binding,
+                              NGX_HTTP_AUTHZ_BINDING_REFUSE);
+    ngx_conf_merge_value(conf->bypass_preflight, prev->bypass_preflight, 0);
+    ngx_conf_merge_uint_value(conf->forward_permissions,
+                              prev->forward_permissions,
+                              NGX_HTTP_AUTHZ_FORWARD_ALL);
+    ngx_conf_merge_value(conf->wildcards, prev->wildcards, 1);
+    ngx_conf_merge_uint_value(conf->log_level, prev->log_level,
+                              NGX_LOG_INFO);
+
+    if (ngx_http_authz_claims_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     /* the core's view of the same settings, shared, never copied */
 
@@ -575,19 +686,7 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     conf->verify.leeway = conf->leeway;
     conf->verify.require_exp = conf->require_exp;
 
-    ngx_str_set(&conf->claims.sub_claim, "sub");
-    conf->claims.tenant_claim = *(authz_str_t *) &conf->tenant_claim;
-    conf->claims.permissions_claim =
-                                *(authz_str_t *) &conf->permissions_claim;
-    conf->claims.services_claim = *(authz_str_t *) &conf->services_claim;
-    conf->claims.roles_claim = *(authz_str_t *) &conf->roles_claim;
-
-    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_authz_module);
-
-    if (amcf->roles != NULL) {
-        conf->claims.roles = amcf->roles->elts;
-        conf->claims.nroles = amcf->roles->nelts;
-    }
+    conf->scope.nowild = !conf->wildcards;
 
     if (conf->scope_levels != NULL) {
         conf->scope.levels = conf->scope_levels->elts;
@@ -649,8 +748,24 @@ ngx_http_authz_claim_check(ngx_conf_t *cf, void *post, void *data)
 {
     ngx_str_t  *name = data;
 
-    if (!authz_value_valid(name->data, name->len)) {
-        return "must be non-empty printable ASCII without \",\"";
+    if (!authz_claim_name_valid(name->data, name->len)) {
+        return "must be non-empty printable ASCII without \",\" "
+               "(in a JSON Pointer, \"~\" only as \"~0\" or \"~1\")";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* SPEC 3: more than 10 minutes of clock skew is a mistake */
+
+static char *
+ngx_http_authz_leeway_check(ngx_conf_t *cf, void *post, void *data)
+{
+    time_t  *tp = data;
+
+    if (*tp > 600) {
+        return "must not be more than 10m";
     }
 
     return NGX_CONF_OK;
@@ -708,7 +823,7 @@ ngx_http_authz_mode(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     char  *rv;
 
-    rv = ngx_conf_set_enum_slot(cf, cmd, conf);
+    rv = ngx_http_authz_enum_slot(cf, cmd, conf);
 
     if (rv == NGX_CONF_OK) {
         alcf->mode_file = cf->conf_file->file.name;
@@ -743,7 +858,8 @@ ngx_http_authz_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     for (i = 1; i < cf->args->nelts; i++) {
         if (value[i].len == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "empty value");
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": empty value",
+                               &cmd->name);
             return NGX_CONF_ERROR;
         }
 
@@ -762,7 +878,8 @@ ngx_http_authz_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     /* a level is one segment of a permission, named once */
 
     if ((*a)->nelts > AUTHZ_MAX_SCOPE_LEVELS) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "too many scope levels");
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": too many scope levels", &cmd->name);
         return NGX_CONF_ERROR;
     }
 
@@ -773,13 +890,15 @@ ngx_http_authz_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             || ngx_strlchr(s[i].data, s[i].data + s[i].len, ':') != NULL)
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid scope level \"%V\"", &s[i]);
+                               "\"%V\": invalid scope level \"%V\"",
+                               &cmd->name, &s[i]);
             return NGX_CONF_ERROR;
         }
 
         if (authz_str_in((authz_str_t *) s, i, s[i].data, s[i].len)) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "scope level \"%V\" is duplicate", &s[i]);
+                               "\"%V\": scope level \"%V\" is duplicate",
+                               &cmd->name, &s[i]);
             return NGX_CONF_ERROR;
         }
     }
@@ -811,8 +930,8 @@ ngx_http_authz_deny_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     } else {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\", it must be 403 or 404",
-                           &value[1]);
+                           "\"%V\": invalid value \"%V\", it must be 403 "
+                           "or 404", &cmd->name, &value[1]);
         return NGX_CONF_ERROR;
     }
 

@@ -54,6 +54,18 @@
 #define NGX_HTTP_AUTHZ_HEADER_SERVICES     3
 #define NGX_HTTP_AUTHZ_HEADERS             4
 
+/* authz_token_binding */
+#define NGX_HTTP_AUTHZ_BINDING_REFUSE      0
+#define NGX_HTTP_AUTHZ_BINDING_IGNORE      1
+#define NGX_HTTP_AUTHZ_BINDING_MTLS        2
+
+/* authz_forward_permissions */
+#define NGX_HTTP_AUTHZ_FORWARD_ALL         0
+#define NGX_HTTP_AUTHZ_FORWARD_SERVICE     1
+
+/* X-User-Permissions longer than this is worth a warning (SPEC 6) */
+#define NGX_HTTP_AUTHZ_PERMISSIONS_WARN    8192
+
 
 /* ngx_http_authz_status.h: authz_status, authz_status_zone */
 typedef struct ngx_http_authz_status_conf_s  ngx_http_authz_status_conf_t;
@@ -77,8 +89,19 @@ typedef struct {
 } ngx_http_authz_revocation_stats_t;
 
 
+/* authz_claim_header NAME CLAIM */
+typedef struct {
+    ngx_str_t                   name;
+    ngx_str_t                   lowcase;
+    ngx_uint_t                  hash;
+    authz_str_t                 claim;
+    ngx_int_t                   var;           /* index of $http_name */
+} ngx_http_authz_claim_header_t;
+
+
 typedef struct {
     ngx_array_t                *roles;         /* of authz_role_t */
+    ngx_int_t                   roles_used;    /* $authz_roles indexed */
     ngx_shm_zone_t             *cache;         /* authz_cache */
     time_t                      cache_ttl;
     ngx_http_authz_status_conf_t  *status;     /* authz_status */
@@ -118,7 +141,7 @@ typedef struct {
     time_t                      leeway;
     ngx_flag_t                  require_exp;
     size_t                      max_token_size;
-    ngx_str_t                   permissions_claim;
+    ngx_array_t                *permissions_claims; /* of ngx_str_t */
     ngx_str_t                   tenant_claim;
     ngx_str_t                   services_claim;
     ngx_str_t                   roles_claim;
@@ -135,6 +158,14 @@ typedef struct {
     ngx_flag_t                  strip_headers;
     ngx_uint_t                  deny_status;
     ngx_uint_t                  status_zone;   /* authz_status_zone label */
+    ngx_array_t                *types;         /* authz_token_type */
+    ngx_uint_t                  binding;       /* authz_token_binding */
+    ngx_flag_t                  bypass_preflight;
+    ngx_uint_t                  forward_permissions;
+    ngx_flag_t                  wildcards;
+    ngx_uint_t                  log_level;     /* of the deny line */
+    ngx_array_t                *claim_headers; /* authz_claim_header */
+    ngx_uint_t                  claims_explicit; /* AUTHZ_CLAIM_* set */
 
     /* set by merge from the above, read by the request path */
     authz_key_set_t             file_keys;     /* the keys of "keys" */
@@ -167,6 +198,9 @@ struct ngx_http_authz_eval_s {
     ngx_str_t                   kid;
     ngx_str_t                   alg;
     ngx_str_t                   key_source;    /* of the verifying key */
+    ngx_str_t                   typ;           /* as the token has it */
+    ngx_str_t                   bad_alg;       /* a refused "alg" */
+    ngx_str_t                   bad_claim;     /* a claim of a bad shape */
     double                      exp;
     u_char                      fingerprint[32];
 
@@ -206,7 +240,10 @@ typedef struct {
 
     void                      **headers_loc;   /* r->loc_conf handled */
 
+    ngx_array_t                *claim_added;   /* claim headers set */
+
     unsigned                    client_taken:1;
+    unsigned                    permissions_warned:1;
     unsigned                    added:1;       /* identity headers set */
     unsigned                    auth_removed:1;
     unsigned                    json_body:1;
@@ -245,6 +282,20 @@ ngx_int_t ngx_http_authz_client_value(ngx_http_request_t *r,
     ngx_str_t *value);
 ngx_int_t ngx_http_authz_header_vars(ngx_conf_t *cf,
     ngx_http_authz_main_conf_t *amcf);
+
+/* ngx_http_authz_claim_conf.c: claim names, token type, claim headers */
+char *ngx_http_authz_enum_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_authz_permissions_claim(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_authz_token_type(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_authz_claim_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_authz_claims_merge(ngx_conf_t *cf,
+    ngx_http_authz_loc_conf_t *prev, ngx_http_authz_loc_conf_t *conf);
+ngx_int_t ngx_http_authz_claim_value(ngx_http_request_t *r, json_t *payload,
+    authz_str_t *claim, ngx_str_t *value);
 
 /* ngx_http_authz_filter.c: denials */
 ngx_int_t ngx_http_authz_deny(ngx_http_request_t *r,

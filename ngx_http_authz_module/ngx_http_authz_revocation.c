@@ -199,8 +199,9 @@ ngx_http_authz_revocation_params(ngx_conf_t *cf,
 
             if (rv->check == (ngx_msec_t) NGX_ERROR || rv->check < 100) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid check \"%V\", it must be "
-                                   "at least 100ms", &s);
+                                   "\"authz_revocation_file\": invalid "
+                                   "check \"%V\", it must be at least "
+                                   "100ms", &s);
                 return NGX_CONF_ERROR;
             }
 
@@ -220,7 +221,8 @@ ngx_http_authz_revocation_params(ngx_conf_t *cf,
 
             if (rv->max_age == (time_t) NGX_ERROR || rv->max_age == 0) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid max_age \"%V\"", &s);
+                                   "\"authz_revocation_file\": invalid "
+                                   "max_age \"%V\"", &s);
                 return NGX_CONF_ERROR;
             }
 
@@ -228,7 +230,8 @@ ngx_http_authz_revocation_params(ngx_conf_t *cf,
         }
 
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\"", &value[i]);
+                           "\"authz_revocation_file\": invalid "
+                           "parameter \"%V\"", &value[i]);
         return NGX_CONF_ERROR;
     }
 

@@ -11,8 +11,8 @@
 
 static char *ngx_http_authz_list(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_array_t **a, size_t size);
-static ngx_int_t ngx_http_authz_req_compile(ngx_conf_t *cf, ngx_str_t *value,
-    authz_req_t *req);
+static ngx_int_t ngx_http_authz_req_compile(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_str_t *value, authz_req_t *req);
 static ngx_uint_t ngx_http_authz_rule_covered(authz_rule_t *rules,
     ngx_uint_t n, authz_rule_t *rule);
 
@@ -30,7 +30,8 @@ ngx_http_authz_role(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (!authz_value_valid(value[1].data, value[1].len)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid role name \"%V\"", &value[1]);
+                           "\"%V\": invalid role name \"%V\"", &cmd->name,
+                           &value[1]);
         return NGX_CONF_ERROR;
     }
 
@@ -49,7 +50,8 @@ ngx_http_authz_role(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                == 0)
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "role \"%V\" is duplicate", &value[1]);
+                               "\"%V\": role \"%V\" is duplicate",
+                               &cmd->name, &value[1]);
             return NGX_CONF_ERROR;
         }
     }
@@ -69,7 +71,8 @@ ngx_http_authz_role(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     for (i = 2; i < cf->args->nelts; i++) {
         if (!authz_perm_valid(value[i].data, value[i].len)) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid permission \"%V\"", &value[i]);
+                               "\"%V\": invalid permission \"%V\"",
+                               &cmd->name, &value[i]);
             return NGX_CONF_ERROR;
         }
 
@@ -124,7 +127,8 @@ ngx_http_authz_list(ngx_conf_t *cf, ngx_command_t *cmd, ngx_array_t **a,
 
 
 static ngx_int_t
-ngx_http_authz_req_compile(ngx_conf_t *cf, ngx_str_t *value, authz_req_t *req)
+ngx_http_authz_req_compile(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *value, authz_req_t *req)
 {
     const char   *err;
     authz_str_t  *alts;
@@ -137,7 +141,8 @@ ngx_http_authz_req_compile(ngx_conf_t *cf, ngx_str_t *value, authz_req_t *req)
 
     if (authz_req_parse(req, value->data, value->len, alts, &err) != 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid requirement \"%V\": %s", value, err);
+                           "\"%V\": invalid requirement \"%V\": %s",
+                           &cmd->name, value, err);
         return NGX_ERROR;
     }
 
@@ -168,7 +173,7 @@ ngx_http_authz_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return NGX_CONF_ERROR;
         }
 
-        if (ngx_http_authz_req_compile(cf, &value[i], req) != NGX_OK) {
+        if (ngx_http_authz_req_compile(cf, cmd, &value[i], req) != NGX_OK) {
             return NGX_CONF_ERROR;
         }
     }
@@ -221,14 +226,16 @@ ngx_http_authz_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             for (n = 0; n < value[i].len; n++) {
                 if (value[i].data[n] < 'A' || value[i].data[n] > 'Z') {
                     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                       "invalid pattern \"%V\": pattern "
-                                       "must start with \"/\"", &value[i]);
+                                       "\"%V\": invalid pattern \"%V\": "
+                                       "pattern must start with \"/\"",
+                                       &cmd->name, &value[i]);
                     return NGX_CONF_ERROR;
                 }
             }
 
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "unknown method \"%V\"", &value[i]);
+                               "\"%V\": unknown method \"%V\"",
+                               &cmd->name, &value[i]);
             return NGX_CONF_ERROR;
         }
 
@@ -237,13 +244,15 @@ ngx_http_authz_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (i == 1) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "no method before \"%V\"", &value[1]);
+                           "\"%V\": no method before \"%V\"", &cmd->name,
+                           &value[1]);
         return NGX_CONF_ERROR;
     }
 
     if (i == cf->args->nelts) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "no pattern starting with \"/\"");
+                           "\"%V\": no pattern starting with \"/\"",
+                           &cmd->name);
         return NGX_CONF_ERROR;
     }
 
@@ -259,7 +268,8 @@ ngx_http_authz_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         != 0)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid pattern \"%V\": %s", &value[i], err);
+                           "\"%V\": invalid pattern \"%V\": %s",
+                           &cmd->name, &value[i], err);
         return NGX_CONF_ERROR;
     }
 
@@ -267,16 +277,17 @@ ngx_http_authz_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (i == cf->args->nelts) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "no requirement after \"%V\" (use \"public\" "
-                           "for a route that needs none)", &value[i - 1]);
+                           "\"%V\": no requirement after \"%V\" (use "
+                           "\"public\" for a route that needs none)",
+                           &cmd->name, &value[i - 1]);
         return NGX_CONF_ERROR;
     }
 
     if (value[i].len == 6 && ngx_strncmp(value[i].data, "public", 6) == 0) {
         if (i + 1 != cf->args->nelts) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"public\" cannot be combined with "
-                               "requirements");
+                               "\"%V\": \"public\" cannot be combined "
+                               "with requirements", &cmd->name);
             return NGX_CONF_ERROR;
         }
 
@@ -294,7 +305,7 @@ ngx_http_authz_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     rule->nreqs = n;
 
     for (n = 0; i < cf->args->nelts; i++, n++) {
-        if (ngx_http_authz_req_compile(cf, &value[i], &rule->reqs[n])
+        if (ngx_http_authz_req_compile(cf, cmd, &value[i], &rule->reqs[n])
             != NGX_OK)
         {
             return NGX_CONF_ERROR;
@@ -435,7 +446,8 @@ ngx_http_authz_condition(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     for (i = 1; i < cf->args->nelts; i++) {
         if (value[i].len == 0 || value[i].data[0] != '$') {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"%V\" is not a variable", &value[i]);
+                               "\"%V\": \"%V\" is not a variable",
+                               &cmd->name, &value[i]);
             return NGX_CONF_ERROR;
         }
 

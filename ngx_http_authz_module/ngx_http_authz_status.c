@@ -75,6 +75,9 @@ ngx_http_authz_status_reason_t  ngx_http_authz_status_reasons[] = {
     { ngx_string("invalid_token"), ngx_string("audience not accepted") },
     { ngx_string("invalid_token"), ngx_string("invalid claim") },
     { ngx_string("invalid_token"), ngx_string("token revoked") },
+    { ngx_string("invalid_token"), ngx_string("token type not accepted") },
+    { ngx_string("invalid_token"),
+      ngx_string("sender-constrained token refused") },
     { ngx_string("invalid_token"), ngx_string("other") },
 
     { ngx_string("insufficient_scope"), ngx_string("permission missing") },
@@ -85,10 +88,13 @@ ngx_http_authz_status_reason_t  ngx_http_authz_status_reasons[] = {
       ngx_string("token is for another tenant") },
     { ngx_string("tenant_mismatch"),
       ngx_string("path names another tenant") },
+    { ngx_string("tenant_mismatch"), ngx_string("token has no tenant") },
     { ngx_string("tenant_mismatch"), ngx_string("other") },
 
     { ngx_string("service_disabled"),
       ngx_string("service not enabled for the tenant") },
+    { ngx_string("service_disabled"),
+      ngx_string("token has no services claim") },
     { ngx_string("service_disabled"), ngx_string("other") },
 
     { ngx_string("forbidden"), ngx_string("condition not met") },
@@ -158,8 +164,8 @@ ngx_http_authz_status_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (value[1].len == 0 || value[1].len > NGX_HTTP_AUTHZ_STATUS_NAME_LEN) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid zone name \"%V\": it must have 1 to %d "
-                           "characters", &value[1],
+                           "\"%V\": invalid zone name \"%V\": it must "
+                           "have 1 to %d characters", &cmd->name, &value[1],
                            NGX_HTTP_AUTHZ_STATUS_NAME_LEN);
         return NGX_CONF_ERROR;
     }
@@ -167,8 +173,8 @@ ngx_http_authz_status_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     for (p = value[1].data; p < value[1].data + value[1].len; p++) {
         if (*p < 0x20 || *p > 0x7e) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid zone name: only printable ASCII "
-                               "characters are allowed");
+                               "\"%V\": invalid zone name: only printable "
+                               "ASCII characters are allowed", &cmd->name);
             return NGX_CONF_ERROR;
         }
     }

@@ -24,6 +24,8 @@ static ngx_int_t ngx_http_authz_key_source_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_authz_exp_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_authz_iat_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_authz_claim_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_authz_prefix_variable(ngx_http_request_t *r,
@@ -66,6 +68,15 @@ static ngx_http_variable_t  ngx_http_authz_vars[] = {
       NGX_HTTP_AUTHZ_VAR_ROLES, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("authz_kid"), NULL, ngx_http_authz_kid_variable,
+      offsetof(ngx_http_authz_eval_t, kid), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_alg"), NULL, ngx_http_authz_kid_variable,
+      offsetof(ngx_http_authz_eval_t, alg), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_typ"), NULL, ngx_http_authz_kid_variable,
+      offsetof(ngx_http_authz_eval_t, typ), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_iat"), NULL, ngx_http_authz_iat_variable,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("authz_key_source"), NULL,
@@ -226,16 +237,69 @@ static ngx_int_t
 ngx_http_authz_kid_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    ngx_str_t              *s;
     ngx_http_authz_eval_t  *eval;
 
     eval = ngx_http_authz_variable_eval(r);
 
-    if (eval == NULL || eval->kid.len == 0) {
+    if (eval == NULL) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    ngx_http_authz_set(v, eval->kid.data, eval->kid.len);
+    /* $authz_kid, $authz_alg, $authz_typ: header values, also of a denial */
+
+    s = (ngx_str_t *) ((u_char *) eval + data);
+
+    if (s->len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ngx_http_authz_set(v, s->data, s->len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_authz_iat_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                 *p;
+    double                  iat;
+    json_t                 *value;
+    ngx_http_authz_eval_t  *eval;
+
+    eval = ngx_http_authz_variable_eval(r);
+
+    if (eval == NULL || eval->state != NGX_HTTP_AUTHZ_TOKEN_VALID
+        || eval->payload == NULL)
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    value = json_object_get(eval->payload, "iat");
+
+    if (!json_is_number(value)) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    iat = json_number_value(value);
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* a valid token's iat is not in the future: clamp the far past */
+
+    ngx_http_authz_set(v, p, ngx_sprintf(p, "%L",
+                              iat < -9e18 ? (int64_t) -9e18
+                              : iat > 9e18 ? (int64_t) 9e18
+                              : (int64_t) iat) - p);
 
     return NGX_OK;
 }
@@ -346,7 +410,7 @@ ngx_http_authz_prefix_variable(ngx_http_request_t *r,
     p = name->data + ngx_http_authz_claim_prefix.len;
     len = name->len - ngx_http_authz_claim_prefix.len;
 
-    value = json_object_getn(eval->payload, (const char *) p, len);
+    value = authz_claim_lookup(eval->payload, p, len);
 
     if (value == NULL) {
 

@@ -39,6 +39,7 @@ http {
         server_name  localhost;
 
         authz on;
+        authz_leeway 0s;    # the default is 60s: exact times here
         authz_key_file %%KEYDIR%%/k1.pub kid=k1;
         authz_key_file %%KEYDIR%%/k2.pub kid=k2;
 

@@ -35,6 +35,7 @@ http {
         server_name  localhost;
 
         authz on;
+        authz_leeway 0s;    # the default is 60s: exact times here
         authz_key_file %%KEYDIR%%/k1.pub kid=k1;
 
         location / {

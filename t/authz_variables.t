@@ -306,7 +306,7 @@ denied('/on/', mint(_key => 'k2', _kid => 'k1'), 401, 'invalid_token',
     'signature verification failed', 'bad signature');
 denied('/on/', mint(exp => $now - 60), 401, 'invalid_token',
     'token expired', 'expired');
-denied('/on/', mint(permissions => ['a,b']), 401, 'invalid_token',
+denied('/on/', mint(permissions => 7), 401, 'invalid_token',
     'invalid claim', 'bad permissions claim');
 denied('/on/', mint(nbf => $now + 600), 401, 'invalid_token',
     'token not yet valid', 'not yet valid');

@@ -70,7 +70,7 @@ static void fuzz_fail(const char *what);
 static const char  *fuzz_level_names[] = { "self", "team", "org", "global" };
 
 static authz_str_t    fuzz_levels[FUZZ_NELTS(fuzz_level_names)];
-static authz_scope_t  fuzz_scope = { fuzz_levels, 0 };
+static authz_scope_t  fuzz_scope = { fuzz_levels, 0, 0 };
 static authz_bind_t   fuzz_bind;
 
 

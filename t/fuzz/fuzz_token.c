@@ -184,7 +184,7 @@ static authz_str_t  fuzz_levels[] = {
 };
 
 static const authz_scope_t  fuzz_scope = {
-    fuzz_levels, FUZZ_NELTS(fuzz_levels)
+    fuzz_levels, FUZZ_NELTS(fuzz_levels), 0
 };
 
 
@@ -540,13 +540,30 @@ fuzz_identity(json_t *payload, unsigned mode)
 
     static const authz_str_t  dotted[] = {
         FUZZ_STR("sub"),
-        FUZZ_STR("ext.tid"),
+        FUZZ_STR("/ext/tid"),
         FUZZ_STR("resource_access.api.permissions"),
         FUZZ_STR("ext.services"),
-        FUZZ_STR("realm_access.roles")
+        FUZZ_STR("/realm_access/roles")
+    };
+
+    /* several permissions claims, JSON Pointers among them */
+
+    static const authz_str_t  union_claims[] = {
+        FUZZ_STR("resource_access.api.permissions"),
+        FUZZ_STR("/resource_access/a~1b.c/roles/0"),
+        FUZZ_STR("scope"),
+        FUZZ_STR("/scp~0")
     };
 
     names = (mode & FUZZ_MODE_DOTTED) ? dotted : plain;
+
+    memset(&conf, 0, sizeof(authz_claims_conf_t));
+
+    if (mode & FUZZ_MODE_DOTTED) {
+        conf.permissions_claims = union_claims;
+        conf.npermissions_claims = FUZZ_NELTS(union_claims);
+        conf.roles_used = 1;
+    }
 
     conf.sub_claim = names[0];
     conf.tenant_claim = names[1];

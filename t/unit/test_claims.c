@@ -52,7 +52,9 @@ typedef struct {
 /* what the last get() found, copied out of the payload */
 static authz_err_e   g_rc;
 static char         *g_sub, *g_tenant, *g_perms, *g_services, *g_roles;
-static size_t        g_nperms, g_nservices, g_nroles, g_allocs;
+static size_t        g_nperms, g_nservices, g_nroles, g_allocs, g_dropped;
+static unsigned      g_missing;
+static char         *g_dropped_claim, *g_bad_claim;
 static int           missing_detail, bad_values;
 
 
@@ -82,6 +84,10 @@ static void test_lookup(void);
 static void test_value_valid(void);
 static void test_str_in(void);
 static void test_alloc_failure(void);
+static void test_union(void);
+static void test_pointer(void);
+static void test_missing(void);
+static void test_cnf(void);
 
 
 #define is_err(got, want, ...)                                             \
@@ -102,6 +108,24 @@ static void test_alloc_failure(void);
     } while (0)
 
 
+#define P300                                                               \
+    "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp" \
+    "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp" \
+    "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp" \
+    "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp" \
+    "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
+
+
+#define is_items(json, want, ndropped, ...)                                \
+    do {                                                                   \
+        is_err(get(json), AUTHZ_OK, __VA_ARGS__);                          \
+        is_str(g_perms, (want), __VA_ARGS__);                              \
+        if (!ok(g_dropped == (size_t) (ndropped), __VA_ARGS__)) {          \
+            diag("dropped %zu, want %d", g_dropped, (int) (ndropped));     \
+        }                                                                  \
+    } while (0)
+
+
 int
 main(void)
 {
@@ -116,6 +140,10 @@ main(void)
     test_value_valid();
     test_str_in();
     test_alloc_failure();
+    test_union();
+    test_pointer();
+    test_missing();
+    test_cnf();
 
     ok(missing_detail == 0, "every AUTHZ_ERR_CLAIM sets *detail (%d did not)",
        missing_detail);
@@ -180,30 +208,35 @@ test_permissions(void)
     is_err(get("{\"permissions\":null}"), AUTHZ_ERR_CLAIM,
            "permissions null");
 
-    is_err(get("{\"permissions\":[\"a:b\",\"blog:x,admin:*\"]}"),
-           AUTHZ_ERR_CLAIM, "a permission with a comma");
-    is_err(get("{\"permissions\":[\"a:b c\"]}"), AUTHZ_ERR_CLAIM,
-           "an array permission with a space");
-    is_err(get("{\"permissions\":[\"a:b\\u0001\"]}"), AUTHZ_ERR_CLAIM,
-           "a permission with a control character");
-    is_err(get("{\"permissions\":[\"a:b\\r\\nX-Evil: 1\"]}"),
-           AUTHZ_ERR_CLAIM, "a permission with CR LF");
-    is_err(get("{\"permissions\":\"a:b\\tc:d\"}"), AUTHZ_ERR_CLAIM,
-           "space-separated form: a tab is not a separator");
-    is_err(get("{\"permissions\":\"a:b c,d\"}"), AUTHZ_ERR_CLAIM,
-           "space-separated form: a comma");
-    is_err(get("{\"permissions\":[\"a:b\",5]}"), AUTHZ_ERR_CLAIM,
-           "a non-string permission");
-    is_err(get("{\"permissions\":[null]}"), AUTHZ_ERR_CLAIM,
-           "a null permission");
-    is_err(get("{\"permissions\":[[\"a:b\"]]}"), AUTHZ_ERR_CLAIM,
-           "a nested array");
-    is_err(get("{\"permissions\":[\"\"]}"), AUTHZ_ERR_CLAIM,
-           "an empty permission");
-    is_err(get("{\"permissions\":[\"caf\\u00e9:read\"]}"), AUTHZ_ERR_CLAIM,
-           "a non-ASCII permission");
-    is_err(get("{\"permissions\":[\"a/b\"]}"), AUTHZ_ERR_CLAIM,
-           "a permission with a slash");
+    /* SPEC 1: an item that is not a scope token is ignored, not fatal */
+
+    is_items("{\"permissions\":[\"a:b\",\"blog:x,admin:*\"]}", "a:b", 1,
+             "a permission with a comma");
+    is_items("{\"permissions\":[\"a:b c\",\"d\"]}", "d", 1,
+             "an array permission with a space");
+    is_items("{\"permissions\":[\"a:b\\u0001\"]}", "", 1,
+             "a permission with a control character");
+    is_items("{\"permissions\":[\"a:b\\r\\nX-Evil: 1\",\"e\"]}", "e", 1,
+             "a permission with CR LF");
+    is_items("{\"permissions\":\"a:b\\tc:d x\"}", "x", 1,
+             "space-separated form: a tab is not a separator");
+    is_items("{\"permissions\":\"a:b c,d\"}", "a:b", 1,
+             "space-separated form: a comma");
+    is_items("{\"permissions\":[\"a:b\",5,true,{},[\"c\"],null]}", "a:b", 5,
+             "non-string permissions");
+    is_items("{\"permissions\":[\"\"]}", "", 1, "an empty permission");
+    is_items("{\"permissions\":[\"caf\\u00e9:read\"]}", "", 1,
+             "a non-ASCII permission");
+    is_items("{\"permissions\":[\"a\\\"b\",\"a\\\\b\",\"a\\u007fb\"]}", "",
+             3, "quote, backslash and DEL");
+    is_items("{\"permissions\":[\"a/b\",\"https://api.example.com/read\","
+             "\"orders-api/read\",\"x|y\",\"~!#$%&'()*+-./:;<=>?@[]^_`{}\"]}",
+             "a/b,https://api.example.com/read,orders-api/read,x|y,"
+             "~!#$%&'()*+-./:;<=>?@[]^_`{}", 0,
+             "URL and Cognito scopes, every allowed punctuation");
+    is_items(fmt("{\"permissions\":[\"%.256s\",\"%.257s\"]}", P300, P300),
+             fmt("%.256s", P300), 1, "256 bytes kept, 257 dropped");
+    is_str(g_dropped_claim, "permissions", "the claim of the dropped items");
 
     is_err(get("{\"permissions\":[\"b\",\"a\",\"b\",\"c\",\"a\"]}"), AUTHZ_OK,
            "duplicates in the array");
@@ -478,11 +511,36 @@ test_roles(void)
     is_str(g_perms, "blog:posts.read,*", "string roles expanded");
 
     is_err(get_conf("{\"roles\":[\"role_editor,role_admin\"]}", &c, -1),
-           AUTHZ_ERR_CLAIM, "role name with a comma");
-    is_err(get_conf("{\"roles\":[1]}", &c, -1), AUTHZ_ERR_CLAIM,
-           "role name a number");
-    is_err(get_conf("{\"roles\":{\"role_editor\":true}}", &c, -1),
-           AUTHZ_ERR_CLAIM, "roles an object");
+           AUTHZ_OK, "role name with a comma");
+    ok(g_nroles == 0 && g_dropped == 1, "role name with a comma dropped");
+    is_err(get_conf("{\"roles\":[1,\"Sales Team\",\"role_viewer\"]}", &c,
+                    -1),
+           AUTHZ_OK, "role name a number, role name with a space");
+    ok(g_nroles == 1 && g_dropped == 2, "two dropped, one kept");
+    is_str(g_dropped_claim, "roles", "dropped items of the roles claim");
+    is_err(get_conf("{\"roles\":{\"role_editor\":{\"123\":\"org\"},"
+                    "\"bad role\":{}}}", &c, -1),
+           AUTHZ_OK, "roles an object (ZITADEL)");
+    is_str(g_roles, "role_editor", "object member names are the roles");
+    is_str(g_perms, "blog:posts.read,blog:posts.update",
+           "object roles expanded");
+    is_err(get_conf("{\"roles\":42}", &c, -1), AUTHZ_ERR_CLAIM,
+           "roles a number");
+    is_str(g_bad_claim, "roles", "the claim of the wrong shape");
+    is_err(get_conf("{\"permissions\":{\"a\":1}}", &c, -1), AUTHZ_ERR_CLAIM,
+           "permissions an object: not the roles' object form");
+
+    /* roles not used: the claim is never read, whatever its shape */
+
+    c.roles_used = 0;
+    c.nroles = 0;
+    is_err(get_conf("{\"roles\":42}", &c, -1), AUTHZ_OK,
+           "unused roles claim of a wrong shape");
+    ok(g_nroles == 0 && g_dropped == 0, "unused roles claim not read");
+    c.nroles = 3;
+    is_err(get_conf("{\"roles\":42}", &c, -1), AUTHZ_ERR_CLAIM,
+           "roles read where authz_role is configured");
+    c.roles_used = 1;
 
     c.nroles = 0;
     c.roles = NULL;
@@ -853,6 +911,158 @@ join(const authz_str_t *a, size_t n)
 }
 
 
+static void
+test_union(void)
+{
+    authz_str_t          names[3];
+    authz_claims_conf_t  c;
+
+    names[0] = str("permissions");
+    names[1] = str("scope");
+    names[2] = str("realm_access.roles");
+
+    c = conf_new();
+    c.permissions_claims = names;
+    c.npermissions_claims = 3;
+
+    is_err(get_conf("{\"permissions\":[\"a\",\"b\"],\"scope\":\"b c a\","
+                    "\"realm_access\":{\"roles\":[\"d\",\"x y\",\"c\"]}}",
+                    &c, -1),
+           AUTHZ_OK, "three permissions claims");
+    is_str(g_perms, "a,b,c,d", "union: claim order, first seen kept");
+    ok(g_dropped == 1, "union: the invalid item of the third dropped");
+    is_str(g_dropped_claim, "realm_access.roles", "union: dropped claim");
+
+    is_err(get_conf("{\"scope\":\"a\"}", &c, -1), AUTHZ_OK,
+           "union: two claims absent");
+    ok(g_missing == ((AUTHZ_CLAIM_PERMISSIONS << 0)
+                     | (AUTHZ_CLAIM_PERMISSIONS << 2)
+                     | AUTHZ_CLAIM_SUB | AUTHZ_CLAIM_TENANT
+                     | AUTHZ_CLAIM_SERVICES | AUTHZ_CLAIM_ROLES),
+       "union: the absent claims flagged (%x)", g_missing);
+
+    is_err(get_conf("{\"permissions\":[\"a\"],\"scope\":{\"a\":1}}", &c, -1),
+           AUTHZ_ERR_CLAIM, "union: one claim of the wrong shape");
+    is_str(g_bad_claim, "scope", "union: the wrong claim named");
+}
+
+
+static void
+test_pointer(void)
+{
+    size_t         i;
+    json_t        *root, *v;
+
+    static const struct {
+        const char  *name;
+        int          want;      /* integer found, 0: NULL */
+    } t[] = {
+        { "/a/b.c/d", 1 },
+        { "/a~1b", 2 },
+        { "/m~0n", 3 },
+        { "/arr/1", 5 },
+        { "/arr/0/x", 6 },
+        { "/arr/01", 0 },
+        { "/arr/2", 0 },
+        { "/arr/-", 0 },
+        { "/arr/", 0 },
+        { "/arr/1x", 0 },
+        { "/arr/99999999999", 0 },
+        { "/a/b.c", -1 },
+        { "/a~2b", 0 },
+        { "/a~", 0 },
+        { "/a/b.c/d/e", 0 },
+        { "/", 7 },
+        { "//", 0 },
+        { "/nope", 0 },
+        { "a/b.c/d", 0 },
+        { NULL, 0 }
+    };
+
+    root = json_loads("{\"a\":{\"b.c\":{\"d\":1}},\"a/b\":2,\"m~n\":3,"
+                      "\"arr\":[{\"x\":6},5],\"\":7}", 0, NULL);
+
+    for (i = 0; t[i].name != NULL; i++) {
+        v = authz_claim_lookup(root, (const unsigned char *) t[i].name,
+                               strlen(t[i].name));
+
+        ok(t[i].want == 0 ? v == NULL
+           : t[i].want < 0 ? json_is_object(v)
+           : json_integer_value(v) == t[i].want,
+           "JSON Pointer \"%s\"", t[i].name);
+    }
+
+    json_decref(root);
+
+    ok(authz_claim_name_valid((const unsigned char *) "/a~0~1b", 7),
+       "pointer name with ~0 ~1 valid");
+    ok(!authz_claim_name_valid((const unsigned char *) "/a~2", 4),
+       "pointer name with ~2 invalid");
+    ok(!authz_claim_name_valid((const unsigned char *) "/a~", 3),
+       "pointer name with a trailing ~ invalid");
+    ok(authz_claim_name_valid((const unsigned char *) "a~2", 3),
+       "a plain name may hold ~");
+    ok(!authz_claim_name_valid((const unsigned char *) "a,b", 3),
+       "a name with a comma invalid");
+}
+
+
+static void
+test_missing(void)
+{
+    authz_claims_conf_t  c;
+
+    c = conf_new();
+
+    is_err(get("{\"sub\":\"a\",\"tid\":\"t\",\"permissions\":[],"
+               "\"services\":[],\"roles\":[]}"),
+           AUTHZ_OK, "every claim present");
+    ok(g_missing == 0, "nothing missing");
+
+    c.tenant_claim = str("org.id");
+    is_err(get_conf("{\"org\":{\"name\":\"x\"},\"services\":{}}", &c, -1),
+           AUTHZ_OK, "dotted tenant absent");
+    ok((g_missing & AUTHZ_CLAIM_TENANT) && !(g_missing & AUTHZ_CLAIM_SERVICES),
+       "tenant missing, services present (%x)", g_missing);
+
+    c.roles_used = 0;
+    is_err(get_conf("{}", &c, -1), AUTHZ_OK, "unused roles");
+    ok(!(g_missing & AUTHZ_CLAIM_ROLES), "an unused roles claim is not looked "
+       "up (%x)", g_missing);
+}
+
+
+static void
+test_cnf(void)
+{
+    json_t       *p;
+    const char   *detail;
+
+    p = json_loads("{\"cnf\":{\"x5t#S256\":\"abc\"}}", 0, NULL);
+
+    detail = NULL;
+    ok(authz_cnf_check(p, (const unsigned char *) "abc", 3, &detail)
+       == AUTHZ_OK, "cnf x5t#S256 equal");
+    ok(authz_cnf_check(p, (const unsigned char *) "abd", 3, &detail)
+       == AUTHZ_ERR_BINDING && detail != NULL, "cnf x5t#S256 different");
+    ok(authz_cnf_check(p, (const unsigned char *) "ab", 2, &detail)
+       == AUTHZ_ERR_BINDING, "cnf x5t#S256 shorter");
+    ok(authz_cnf_check(p, NULL, 0, &detail) == AUTHZ_ERR_BINDING,
+       "no client certificate");
+    json_decref(p);
+
+    p = json_loads("{\"cnf\":{\"jkt\":\"abc\"}}", 0, NULL);
+    ok(authz_cnf_check(p, (const unsigned char *) "abc", 3, &detail)
+       == AUTHZ_ERR_BINDING, "a DPoP binding is not an mTLS one");
+    json_decref(p);
+
+    p = json_loads("{\"cnf\":\"abc\"}", 0, NULL);
+    ok(authz_cnf_check(p, (const unsigned char *) "abc", 3, &detail)
+       == AUTHZ_ERR_BINDING, "cnf not an object");
+    json_decref(p);
+}
+
+
 static authz_claims_conf_t
 conf_new(void)
 {
@@ -865,6 +1075,7 @@ conf_new(void)
     c.permissions_claim = str("permissions");
     c.services_claim = str("services");
     c.roles_claim = str("roles");
+    c.roles_used = 1;
 
     return c;
 }
@@ -885,8 +1096,12 @@ get_conf(const char *json, const authz_claims_conf_t *conf, long fail_at)
     free(g_perms);
     free(g_services);
     free(g_roles);
+    free(g_dropped_claim);
+    free(g_bad_claim);
     g_sub = g_tenant = g_perms = g_services = g_roles = NULL;
-    g_nperms = g_nservices = g_nroles = 0;
+    g_dropped_claim = g_bad_claim = NULL;
+    g_nperms = g_nservices = g_nroles = g_dropped = 0;
+    g_missing = 0;
 
     root = json_loads(json, JSON_REJECT_DUPLICATES, &err);
     if (root == NULL) {
@@ -903,6 +1118,19 @@ get_conf(const char *json, const authz_claims_conf_t *conf, long fail_at)
 
     if (g_rc == AUTHZ_ERR_CLAIM && detail == NULL) {
         missing_detail++;
+    }
+
+    if (g_rc == AUTHZ_ERR_CLAIM && id.bad_claim != NULL) {
+        g_bad_claim = join(id.bad_claim, 1);
+    }
+
+    if (g_rc == AUTHZ_OK) {
+        g_dropped = id.ndropped;
+        g_missing = id.missing;
+
+        if (id.dropped_claim != NULL) {
+            g_dropped_claim = join(id.dropped_claim, 1);
+        }
     }
 
     if (g_rc == AUTHZ_OK) {
@@ -961,7 +1189,7 @@ ename(authz_err_e e)
     static const char  *names[] = {
         "OK", "MALFORMED", "SIZE", "ALG", "CRIT", "KID", "SIGNATURE",
         "EXPIRED", "NOT_YET_VALID", "IAT", "NO_EXP", "ISSUER", "AUDIENCE",
-        "CLAIM", "INTERNAL"
+        "CLAIM", "INTERNAL", "REVOKED", "TYP", "BINDING"
     };
 
     return ((unsigned) e < sizeof(names) / sizeof(names[0]))

@@ -85,6 +85,7 @@ static char *token_sig(const char *hdr, const char *pay,
 static char *bump_last(const char *part);
 static char *drop_last(const char *part);
 static authz_verify_conf_t conf_new(void);
+static void test_typ(void);
 
 /* the one key set of the configurations made by conf_new() */
 static authz_key_set_t  test_set;
@@ -157,6 +158,7 @@ main(void)
     test_alg_parse();
     test_json_depth_ok();
     test_strerror();
+    test_typ();
 
     ok(missing_detail == 0, "every error sets tok->detail (%d did not)",
        missing_detail);
@@ -1861,7 +1863,7 @@ ename(authz_err_e e)
     static const char  *names[] = {
         "OK", "MALFORMED", "SIZE", "ALG", "CRIT", "KID", "SIGNATURE",
         "EXPIRED", "NOT_YET_VALID", "IAT", "NO_EXP", "ISSUER", "AUDIENCE",
-        "CLAIM", "INTERNAL"
+        "CLAIM", "INTERNAL", "REVOKED", "TYP", "BINDING"
     };
 
     return ((unsigned) e < sizeof(names) / sizeof(names[0]))
@@ -1963,4 +1965,96 @@ keys_free(void)
     }
 
     free(pub_pem);
+}
+
+
+/* authz_token_type: RFC 7515 4.1.9 comparison, "typ" missing fails */
+
+static void
+test_typ(void)
+{
+    char                *tk;
+    size_t               i;
+    authz_str_t          types[2];
+    authz_token_t        tok;
+    unsigned char        scratch[4096];
+    authz_verify_conf_t  c;
+
+    static const struct {
+        const char  *typ;
+        const char  *want;
+        int          eq;
+    } t[] = {
+        { "at+jwt", "at+jwt", 1 },
+        { "AT+JWT", "at+jwt", 1 },
+        { "application/at+jwt", "at+jwt", 1 },
+        { "Application/At+Jwt", "at+jwt", 1 },
+        { "at+jwt", "application/at+jwt", 1 },
+        { "application/at+jwt", "APPLICATION/AT+JWT", 1 },
+        { "application/", "application/", 1 },
+        { "application/", "", 0 },
+        { "", "", 0 },
+        { "at+jwt ", "at+jwt", 0 },
+        { "applicationx/at+jwt", "at+jwt", 0 },
+        { "jwt", "at+jwt", 0 },
+        { "application/jwt", "at+jwt", 0 },
+        { NULL, NULL, 0 }
+    };
+
+    for (i = 0; t[i].typ != NULL; i++) {
+        ok(authz_typ_eq((const unsigned char *) t[i].typ, strlen(t[i].typ),
+                        (const unsigned char *) t[i].want,
+                        strlen(t[i].want))
+           == t[i].eq,
+           "typ \"%s\" vs \"%s\": %s", t[i].typ, t[i].want,
+           t[i].eq ? "equal" : "different");
+    }
+
+    c = conf_new();
+    types[0].data = (const unsigned char *) "at+jwt";
+    types[0].len = 6;
+    types[1].data = (const unsigned char *) "JWT";
+    types[1].len = 3;
+    c.types = types;
+    c.ntypes = 1;
+
+    is_err(run(rs("{\"alg\":\"RS256\",\"typ\":\"at+jwt\",\"kid\":\"k1\"}",
+                  PAY, 0), &c), AUTHZ_OK, "typ at+jwt accepted");
+    is_err(run(rs(H_K1, PAY, 0), &c), AUTHZ_ERR_TYP, "typ JWT refused");
+    is_err(run(rs("{\"alg\":\"RS256\",\"kid\":\"k1\"}", PAY, 0), &c),
+           AUTHZ_ERR_TYP, "no typ refused");
+    is_err(run(rs("{\"alg\":\"RS256\",\"typ\":5,\"kid\":\"k1\"}", PAY, 0),
+               &c),
+           AUTHZ_ERR_MALFORMED, "typ a number: malformed");
+
+    c.ntypes = 2;
+    is_err(run(rs(H_K1, PAY, 0), &c), AUTHZ_OK, "second type accepted");
+
+    c.ntypes = 0;
+    is_err(run(rs("{\"alg\":\"RS256\",\"kid\":\"k1\"}", PAY, 0), &c),
+           AUTHZ_OK, "no authz_token_type: no typ fine");
+
+    /* the refused alg and the typ are kept for the log line */
+
+    memset(&tok, 0, sizeof(authz_token_t));
+    c = conf_new();
+    tk = rs("{\"alg\":\"RS512\",\"typ\":\"at+jwt\"}", PAY, 0);
+
+    ok(authz_token_decode(&tok, (const unsigned char *) tk, strlen(tk),
+                          scratch, &c)
+       == AUTHZ_ERR_ALG
+       && tok.bad_alg_len == 5 && memcmp(tok.bad_alg, "RS512", 5) == 0,
+       "the refused alg kept");
+    authz_token_free(&tok);
+
+    memset(&tok, 0, sizeof(authz_token_t));
+    tk = rs("{\"alg\":\"RS256\",\"typ\":\"at+jwt\"}", PAY, 0);
+
+    ok(authz_token_decode(&tok, (const unsigned char *) tk, strlen(tk),
+                          scratch, &c)
+       == AUTHZ_OK
+       && tok.has_typ && tok.typ_len == 6
+       && memcmp(tok.typ, "at+jwt", 6) == 0,
+       "the typ kept");
+    authz_token_free(&tok);
 }

@@ -125,8 +125,12 @@ test_perm_syntax(void)
     ok(!perm_valid(""), "invalid: empty");
     ok(!perm_valid("a b"), "invalid: space");
     ok(!perm_valid("a,b"), "invalid: comma");
-    ok(!perm_valid("a|b"), "invalid: pipe");
-    ok(!perm_valid("a/b"), "invalid: slash");
+    ok(perm_valid("a|b"), "valid: pipe (a scope token)");
+    ok(perm_valid("a/b"), "valid: slash (Cognito scope)");
+    ok(perm_valid("https://api.example.com/read"), "valid: URL scope");
+    ok(!perm_valid("a\"b"), "invalid: quote");
+    ok(!perm_valid("a\\b"), "invalid: backslash");
+    ok(!perm_valid("a\x7f"), "invalid: DEL");
     ok(!perm_valid("caf\xc3\xa9"), "invalid: utf-8");
     ok(!perm_valid("a\r\nX-Evil: 1"), "invalid: crlf");
     ok(!authz_perm_valid((const unsigned char *) "a\0b", 3),
@@ -140,12 +144,16 @@ test_perm_syntax(void)
         n += authz_perm_valid(&b, 1);
     }
 
-    ok(n == 26 + 26 + 10 + 5, "67 single bytes are valid (got %d)", n);
+    ok(n == 94 - 3, "91 single bytes are valid (got %d)", n);
 
-    big = repeat("a", BIG, "", "");
-    ok(perm_valid(big), "valid: 64 KiB");
-    big[BIG - 1] = '=';
-    ok(!perm_valid(big), "invalid: 64 KiB, bad last byte");
+    big = repeat("a", 256, "", "");
+    ok(perm_valid(big), "valid: 256 bytes");
+    big[255] = ',';
+    ok(!perm_valid(big), "invalid: 256 bytes, bad last byte");
+    free(big);
+
+    big = repeat("a", 257, "", "");
+    ok(!perm_valid(big), "invalid: 257 bytes");
     free(big);
 
     ok(perm_required_valid("blog:posts.read"), "required: blog:posts.read");
@@ -167,8 +175,16 @@ test_perm_syntax(void)
     ok(!perm_required_valid(":"), "required: : alone");
     ok(!perm_required_valid("a b"), "required: space");
 
-    big = repeat("a.", BIG / 2, "", "z");
-    ok(perm_required_valid(big), "required: 64 KiB of segments");
+    ok(perm_required_valid("https://api.example.com/read"),
+       "required: a URL scope");
+    ok(perm_required_valid("orders-api/read"), "required: a Cognito scope");
+
+    big = repeat("a.", 127, "", "z");
+    ok(perm_required_valid(big), "required: 255 bytes of segments");
+    free(big);
+
+    big = repeat("a.", 128, "", "z");
+    ok(!perm_required_valid(big), "required: 257 bytes");
     free(big);
 }
 
@@ -261,6 +277,10 @@ test_scope(void)
     levels[2] = str_dup("org");
     levels[3] = str_dup("all");
 
+    memset(&scope, 0, sizeof(authz_scope_t));
+    memset(&empty, 0, sizeof(authz_scope_t));
+    memset(&dup, 0, sizeof(authz_scope_t));
+
     scope.levels = levels;
     scope.nlevels = 4;
 
@@ -299,6 +319,23 @@ test_scope(void)
        "service wildcard with levels");
     ok(!sat("orders:read:org", "orders:read:team", NULL), "scope NULL");
     ok(!sat("orders:read:org", "orders:read:team", &empty), "no levels");
+
+    /* "authz_wildcards off": "*" in a grant is a plain character */
+
+    empty.nowild = 1;
+    ok(!sat("*", "blog:posts.read", &empty), "wildcards off: * is plain");
+    ok(!sat("blog:*", "blog:posts.read", &empty),
+       "wildcards off: blog:* is plain");
+    ok(sat("blog:*", "blog:*", NULL) && sat("blog:posts.read",
+                                             "blog:posts.read", &empty),
+       "wildcards off: equal strings still match");
+    scope.nowild = 1;
+    ok(sat("orders:read:org", "orders:read:team", &scope),
+       "wildcards off: levels still work");
+    ok(!sat("orders:read:*", "orders:read:own", &scope),
+       "wildcards off: no wildcard with levels");
+    scope.nowild = 0;
+    empty.nowild = 0;
 
     /* a level repeated in the list: the first index counts */
 
@@ -379,6 +416,7 @@ test_requirements(void)
 
     levels[0] = str_dup("own");
     levels[1] = str_dup("team");
+    memset(&scope, 0, sizeof(authz_scope_t));
     scope.levels = levels;
     scope.nlevels = 2;
 
