@@ -1261,6 +1261,12 @@ ngx_http_authz_key_body(ngx_http_request_t *sr, ngx_int_t rc,
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
+                   "authz key set response: rc:%i status:%ui length:%O "
+                   "out:%p upstream length:%O", rc, sr->headers_out.status,
+                   sr->headers_out.content_length_n, sr->out,
+                   sr->upstream ? sr->upstream->length : -2);
+
     if (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE
         || sr->headers_out.status != NGX_HTTP_OK)
     {
@@ -1297,11 +1303,6 @@ ngx_http_authz_key_body(ngx_http_request_t *sr, ngx_int_t rc,
     if (sr->headers_out.content_length_n >= 0
         && sr->headers_out.content_length_n != (off_t) n)
     {
-        return NGX_HTTP_AUTHZ_KEY_HTTP_ERROR;
-    }
-
-    if (sr->upstream != NULL && sr->upstream->length > 0) {
-        /* the upstream closed before the announced end */
         return NGX_HTTP_AUTHZ_KEY_HTTP_ERROR;
     }
 
