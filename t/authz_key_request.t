@@ -37,6 +37,7 @@ http {
     %%TEST_GLOBALS_HTTP%%
 
     authz_key_cache zone=keys:1m;
+    client_max_body_size 8m;
     limit_req_zone \$authz_sub zone=per_sub:1m rate=1000r/s;
 
     server {
@@ -45,7 +46,6 @@ http {
 
         authz on;
         authz_key_request /_jwks kid_refresh=2s wait=5s;
-        client_max_body_size 8m;
 
         location / {
             proxy_pass http://%%ECHO%%;
@@ -73,6 +73,21 @@ http {
             try_files /nonexistent \@remote;
         }
 
+        location /cold/ {
+            authz_key_request /_jwks2;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location = /_jwks2 {
+            internal;
+            proxy_pass_request_headers off;
+            proxy_pass_request_body off;
+            proxy_method GET;
+            proxy_set_header Accept-Encoding "";
+            client_max_body_size 0;
+            proxy_pass http://127.0.0.1:$IDP/jwks;
+        }
+
         location = /_jwks {
             internal;
             proxy_pass_request_headers off;
@@ -89,7 +104,7 @@ http {
 CONF
 
 $idp->start;
-$t->run->plan(24);
+$t->run->plan(25);
 
 ###############################################################################
 
@@ -149,10 +164,13 @@ is_deeply(\%s, { 401 => 160 }, 'random kids refused');
 cmp_ok($idp->fetches - $before, '<=', int($secs / 2) + 1,
     "random kids: at most one fetch per kid_refresh ($secs s)");
 
-# a large POST
+# a large POST to a location whose set is cold: the fetch is a
+# subrequest of a request with a 5 MB body
 
-my $r = $t->post('/', token => $k2, body => 'x' x (5 * 1024 * 1024));
-is($r->{status}, 200, '5 MB POST');
+$before = $idp->fetches;
+my $r = $t->post('/cold/', token => $k2, body => 'x' x (5 * 1024 * 1024));
+is($r->{status}, 200, '5 MB POST on a cold set');
+is($idp->fetches, $before + 1, 'cold set of the POST fetched once');
 
 # internal redirects: a file-key location falls back to the remote one
 
