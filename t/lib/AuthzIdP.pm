@@ -52,10 +52,11 @@ sub mode {
     return $self;
 }
 
-# the JWKS: keys of the harness by name (k1, k2), kid = name
+# the JWKS: keys of the harness by name (k1, k2), kid = name, or
+# "name:kid" for another kid
 sub publish {
     my ($self, @names) = @_;
-    my @keys = map { _jwk($_) } @names;
+    my @keys = map { /^(\w+):(.+)$/ ? _jwk($1, kid => $2) : _jwk($_) } @names;
     _write("$self->{dir}/jwks", JSON::PP->new->canonical->encode(
         { keys => \@keys }));
     return $self;
