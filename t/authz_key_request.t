@@ -19,6 +19,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use AuthzTest qw(:all);
 use AuthzIdP;
+use AuthzMetrics qw(parse_prometheus series);
 
 ###############################################################################
 
@@ -73,6 +74,11 @@ http {
             try_files /nonexistent \@remote;
         }
 
+        location = /authz_status {
+            authz off;
+            authz_status;
+        }
+
         location /cold/ {
             authz_key_request /_jwks2;
             proxy_pass http://%%ECHO%%;
@@ -104,7 +110,7 @@ http {
 CONF
 
 $idp->start;
-$t->run->plan(25);
+$t->run->plan(29);
 
 ###############################################################################
 
@@ -186,6 +192,18 @@ sleep 1;
 is_deeply(\%s, { 200 => 40 }, 'allowed after reload');
 is($idp->fetches, $before, 'no fetch after reload');
 is(st('/', $tok), 401, 'old key still gone after reload');
+
+# metrics: the fetches by source and result, the keys, the last success
+
+my $m = parse_prometheus($t->get('/authz_status')->{body});
+is_deeply($m->{errors}, [], 'valid metrics');
+my $ok = ($m->{samples}{series('authz_key_fetches_total', source => '/_jwks',
+    result => 'ok')} // 0) + ($m->{samples}{series('authz_key_fetches_total',
+    source => '/_jwks2', result => 'ok')} // 0);
+is($ok, $idp->fetches, 'fetches counted');
+is($m->{samples}{series('authz_keys', source => '/_jwks')}, 1, 'keys');
+cmp_ok($m->{samples}{series('authz_key_set_last_success_timestamp_seconds',
+    source => '/_jwks')} // 0, '>', time - 3600, 'last success');
 
 $t->stop;
 $idp->stop;
