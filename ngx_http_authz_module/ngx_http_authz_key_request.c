@@ -332,8 +332,16 @@ ngx_http_authz_key_request_conf(ngx_http_request_t *r,
     for (i = 0; i < alcf->key_requests->nelts; i++) {
         ngx_http_authz_key_state(krs[i], &st);
 
+        /*
+         * a cold set is waited for where it is all the location has;
+         * next to file keys, only a token whose kid no key has waits
+         * (ngx_http_authz_key_request_kid())
+         */
+
         if (!st.usable) {
-            if (!expired && (st.in_flight || st.can_fetch)) {
+            if (!expired && alcf->file_keys.nkeys == 0
+                && (st.in_flight || st.can_fetch))
+            {
                 return NGX_AGAIN;
             }
 
