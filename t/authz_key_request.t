@@ -69,6 +69,22 @@ http {
             proxy_pass http://%%ECHO%%;
         }
 
+        location /file1/ {
+            authz_key_file %%KEYDIR%%/k1.pub kid=k1;
+            error_page 401 = \@remote;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /remote-first/ {
+            error_page 401 = \@file1;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location \@file1 {
+            authz_key_file %%KEYDIR%%/k1.pub kid=k1;
+            proxy_pass http://%%ECHO%%;
+        }
+
         location /try/ {
             authz_key_file %%KEYDIR%%/k2.pub kid=k2;
             try_files /nonexistent \@remote;
@@ -110,7 +126,7 @@ http {
 CONF
 
 $idp->start;
-$t->run->plan(29);
+$t->run->plan(32);
 
 ###############################################################################
 
@@ -204,6 +220,17 @@ is($ok, $idp->fetches, 'fetches counted');
 is($m->{samples}{series('authz_keys', source => '/_jwks')}, 1, 'keys');
 cmp_ok($m->{samples}{series('authz_key_set_last_success_timestamp_seconds',
     source => '/_jwks')} // 0, '>', time - 3600, 'last success');
+
+# internal redirects between key sources, both ways: each location
+# verifies with its own keys, the identity is the token's of the
+# location that allowed
+
+is(get_echo('/file1/', $k2)->{'x-user-id'}, 'bob',
+    'file key refuses, error_page to the remote set allows');
+is(get_echo('/remote-first/', $tok)->{'x-user-id'}, 'alice',
+    'remote set refuses, error_page to the file key allows');
+is(st('/file1/', mint(_key => 'k2', _kid => 'k1')), 401,
+    'forged in both sources: 401');
 
 $t->stop;
 $idp->stop;
