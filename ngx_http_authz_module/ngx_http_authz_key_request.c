@@ -737,23 +737,5 @@ ngx_http_authz_key_fetch(ngx_http_request_t *r,
 static void
 ngx_http_authz_key_fetch_cleanup(void *data)
 {
-    ngx_http_authz_key_fetch_t *fetch = data;
-
-    ngx_http_authz_key_slot_t  *slot;
-
-    if (fetch->done) {
-        return;
-    }
-
-    fetch->done = 1;
-    slot = fetch->kr->slot;
-
-    ngx_shmtx_lock(&fetch->kr->shpool->mutex);
-
-    if (slot->owner == ngx_pid && slot->owner_seq == fetch->seq) {
-        slot->owner = 0;
-        slot->version++;
-    }
-
-    ngx_shmtx_unlock(&fetch->kr->shpool->mutex);
+    ngx_http_authz_key_release(data);
 }

@@ -403,6 +403,31 @@ ngx_http_authz_key_import(ngx_log_t *log, ngx_http_authz_key_request_t *kr)
 }
 
 
+/* a fetch that ends without an outcome frees the owner word */
+
+void
+ngx_http_authz_key_release(ngx_http_authz_key_fetch_t *fetch)
+{
+    ngx_http_authz_key_slot_t  *slot;
+
+    if (fetch->done) {
+        return;
+    }
+
+    fetch->done = 1;
+    slot = fetch->kr->slot;
+
+    ngx_shmtx_lock(&fetch->kr->shpool->mutex);
+
+    if (slot->owner == ngx_pid && slot->owner_seq == fetch->seq) {
+        slot->owner = 0;
+        slot->version++;
+    }
+
+    ngx_shmtx_unlock(&fetch->kr->shpool->mutex);
+}
+
+
 /* the end of a fetch's subrequest (post_subrequest handler) */
 
 ngx_int_t
@@ -418,6 +443,16 @@ ngx_http_authz_key_fetch_done(ngx_http_request_t *sr, void *data,
     authz_key_rec_t  *recs;
 
     if (fetch->done) {
+        return rc;
+    }
+
+    /*
+     * the client went away: not the provider's failure, no backoff;
+     * a waiting request takes the word and fetches again
+     */
+
+    if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || sr->connection->error) {
+        ngx_http_authz_key_release(fetch);
         return rc;
     }
 

@@ -100,6 +100,7 @@ ngx_http_authz_key_local_t *ngx_http_authz_key_local(
     ngx_http_authz_key_request_t *kr);
 ngx_int_t ngx_http_authz_key_fetch_done(ngx_http_request_t *sr, void *data,
     ngx_int_t rc);
+void ngx_http_authz_key_release(ngx_http_authz_key_fetch_t *fetch);
 
 
 #endif /* _NGX_HTTP_AUTHZ_KEY_SET_H_INCLUDED_ */

@@ -20,6 +20,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use AuthzTest qw(:all);
 use AuthzIdP;
+use IO::Socket::INET;
 
 ###############################################################################
 
@@ -72,6 +73,21 @@ http {
             proxy_pass http://%%ECHO%%;
         }
 
+        location /abort/ {
+            authz_key_request /_jwks4 kid_refresh=60s wait=5s;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location = /_jwks4 {
+            internal;
+            authz off;
+            proxy_pass_request_headers off;
+            proxy_pass_request_body off;
+            proxy_method GET;
+            proxy_set_header Accept-Encoding "";
+            proxy_pass http://127.0.0.1:$IDP/jwks;
+        }
+
         location = /_jwks3 {
             internal;
             authz off;
@@ -98,7 +114,7 @@ CONF
 
 $idp->mode('slow:1');
 $idp->start;
-$t->run->plan(14);
+$t->run->plan(17);
 
 ###############################################################################
 
@@ -151,6 +167,23 @@ $idp->wait_fetches($before + 1, 5);
 my $k2 = mint(_key => 'k2', sub => 'bob');
 is(st('/', $k2), 200, 'pre-published key accepted');
 is($idp->fetches, $before + 1, 'no kid-triggered fetch');
+
+# a client that goes away while its request fetches a cold set: the
+# fetch is released without a backoff, the next request fetches again
+
+$idp->mode('slow:1');
+$before = $idp->fetches;
+my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+    PeerPort => $t->port(8080), Proto => 'tcp') or die "connect: $@";
+print $s "GET /abort/ HTTP/1.1\r\nHost: localhost\r\n"
+    . "Authorization: Bearer $tok\r\n\r\n";
+select undef, undef, undef, 0.3;
+close $s;
+select undef, undef, undef, 0.2;
+is(st('/abort/', $tok), 200, 'after an aborted client: allowed');
+is($idp->fetches, $before + 2, 'the aborted fetch was not a failure');
+unlike($t->error_log(nodebug => 1), qr/"\/_jwks4": fetch failed/,
+    'no failure logged');
 
 $t->stop;
 $idp->stop;
