@@ -183,6 +183,8 @@ my $start = time;
 });
 my $secs = time - $start + 1;
 is_deeply(\%s, { 401 => 160 }, 'random kids refused');
+diag(sprintf '%d random-kid requests in %d s: %d fetches', 160, $secs,
+    $idp->fetches - $before) if $ENV{TEST_VERBOSE};
 cmp_ok($idp->fetches - $before, '<=', int($secs / 2) + 1,
     "random kids: at most one fetch per kid_refresh ($secs s)");
 

@@ -47,7 +47,7 @@ http {
         authz on;
 
         location / {
-            authz_key_request /_jwks refresh=2s kid_refresh=60s wait=5s;
+            authz_key_request /_jwks refresh=5s kid_refresh=60s wait=5s;
             proxy_pass http://%%ECHO%%;
         }
 
@@ -143,10 +143,10 @@ is($t->get('/var/', token => $tok)->{headers}{'x-early'}, '[alice]',
     'variable read early on a warm set');
 is($idp->fetches, 3, 'one fetch for the variable location');
 
-# stale-while-revalidate: 200 concurrent requests after refresh (2 s):
+# stale-while-revalidate: 200 concurrent requests after refresh (5 s):
 # all allowed, one background fetch
 
-sleep 3;
+sleep 6;
 my $before = $idp->fetches;
 $idp->mode('slow:1');
 %s = parallel(20, 10, sub { st('/', $tok) });
@@ -160,7 +160,7 @@ is($idp->fetches, $before + 1, 'one background refresh');
 
 $idp->mode('ok');
 $idp->publish('k1', 'k2');
-sleep 3;
+sleep 6;
 $before = $idp->fetches;
 is(st('/', $tok), 200, 'old key still accepted');
 $idp->wait_fetches($before + 1, 5);
