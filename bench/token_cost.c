@@ -10,7 +10,11 @@
  * warms OpenSSL's algorithm caches, as the first request of a worker
  * does.
  *
- *   token_cost [-t] [-r REPS] [-s MAX_SIZE] -k [KID]:FILE ... TOKEN_FILE
+ *   token_cost [-t] [-r REPS] [-s MAX_SIZE] [-a ALG,...] -k [KID]:FILE ...
+ *       TOKEN_FILE
+ *
+ * -a: the algorithms authz_algorithms enables (RS256 by default), for
+ * bench/algs.sh.
  *
  * Prints the verdict ("ok" or the reason text), the key that verified,
  * the token's length and, with -t, the wall-clock nanoseconds per token
@@ -70,7 +74,8 @@ static const authz_str_t     token_cost_issuer =
 static const authz_str_t     token_cost_audience = TOKEN_COST_STR("api.test");
 
 static const char           *token_cost_usage =
-    "token_cost [-t] [-r REPS] [-s MAX_SIZE] -k [KID]:FILE ... TOKEN_FILE";
+    "token_cost [-t] [-r REPS] [-s MAX_SIZE] [-a ALG,...] -k [KID]:FILE ... "
+    "TOKEN_FILE";
 
 
 int
@@ -78,7 +83,7 @@ main(int argc, char **argv)
 {
     int               c, timed;
     long              reps;
-    char             *path, *kid, *colon, err[256];
+    char             *path, *kid, *colon, *alg, err[256];
     double            ns;
     size_t            n, len, klen;
     authz_err_e       rc;
@@ -103,8 +108,26 @@ main(int argc, char **argv)
     token_cost_conf.leeway = 60;
     token_cost_conf.require_exp = 1;
 
-    while ((c = getopt(argc, argv, "tr:s:k:")) != -1) {
+    while ((c = getopt(argc, argv, "tr:s:k:a:")) != -1) {
         switch (c) {
+
+        case 'a':
+            token_cost_conf.algs = 0;
+
+            for (alg = strtok(optarg, ","); alg != NULL;
+                 alg = strtok(NULL, ","))
+            {
+                if (authz_alg_parse((unsigned char *) alg, strlen(alg))
+                    == 0)
+                {
+                    token_cost_fail("unknown algorithm", alg);
+                }
+
+                token_cost_conf.algs |= authz_alg_parse((unsigned char *)
+                                                        alg, strlen(alg));
+            }
+
+            break;
 
         case 't':
             timed = 1;

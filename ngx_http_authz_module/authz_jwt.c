@@ -1,9 +1,10 @@
 /*
  * Copyright (C) ngx_http_authz_module authors
  *
- * nginx-free core: JWS compact serialization (RFC 7515), strict
- * base64url, JOSE header, RSA signatures and registered claims
- * (RFC 7519).  It never logs, never calls time() and keeps no state.
+ * nginx-free core: JWS compact serialization (RFC 7515), JOSE
+ * header, RSA, ECDSA and Ed25519 signatures (RFC 7518, RFC 8037) and
+ * registered claims (RFC 7519).  It never logs, never calls time()
+ * and keeps no state.
  */
 
 
@@ -11,64 +12,75 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/err.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 
 #include "authz_jwt.h"
+
+
+/* how a signature is checked: the key type decides (SPEC 14) */
+#define AUTHZ_SIG_RSA           0       /* RSASSA-PKCS1-v1_5 */
+#define AUTHZ_SIG_PSS           1       /* RSASSA-PSS */
+#define AUTHZ_SIG_ECDSA         2       /* R || S, converted to DER */
+#define AUTHZ_SIG_EDDSA         3       /* Ed25519, no prehash */
+
+/* the longest DER ECDSA-Sig-Value of P-384: 2 + 2 * (2 + 49) */
+#define AUTHZ_MAX_ECDSA_DER     128
 
 
 typedef struct {
     const char    *name;
     unsigned       alg;
-    int            pss;
-    const EVP_MD  *(*md)(void);
+    int            sig;           /* AUTHZ_SIG_* */
+    unsigned       kty;           /* AUTHZ_KTY_* of the keys */
+    size_t         len;           /* ECDSA: R || S; EdDSA: signature */
+    const EVP_MD  *(*md)(void);   /* NULL for EdDSA */
 } authz_alg_t;
 
 
 static const authz_alg_t  authz_algs[] = {
-    { "RS256", AUTHZ_ALG_RS256, 0, EVP_sha256 },
-    { "RS384", AUTHZ_ALG_RS384, 0, EVP_sha384 },
-    { "RS512", AUTHZ_ALG_RS512, 0, EVP_sha512 },
-    { "PS256", AUTHZ_ALG_PS256, 1, EVP_sha256 },
-    { "PS384", AUTHZ_ALG_PS384, 1, EVP_sha384 },
-    { "PS512", AUTHZ_ALG_PS512, 1, EVP_sha512 },
-    { NULL, 0, 0, NULL }
+    { "RS256", AUTHZ_ALG_RS256, AUTHZ_SIG_RSA, AUTHZ_KTY_RSA, 0,
+      EVP_sha256 },
+    { "RS384", AUTHZ_ALG_RS384, AUTHZ_SIG_RSA, AUTHZ_KTY_RSA, 0,
+      EVP_sha384 },
+    { "RS512", AUTHZ_ALG_RS512, AUTHZ_SIG_RSA, AUTHZ_KTY_RSA, 0,
+      EVP_sha512 },
+    { "PS256", AUTHZ_ALG_PS256, AUTHZ_SIG_PSS, AUTHZ_KTY_RSA, 0,
+      EVP_sha256 },
+    { "PS384", AUTHZ_ALG_PS384, AUTHZ_SIG_PSS, AUTHZ_KTY_RSA, 0,
+      EVP_sha384 },
+    { "PS512", AUTHZ_ALG_PS512, AUTHZ_SIG_PSS, AUTHZ_KTY_RSA, 0,
+      EVP_sha512 },
+    { "ES256", AUTHZ_ALG_ES256, AUTHZ_SIG_ECDSA, AUTHZ_KTY_EC, 64,
+      EVP_sha256 },
+    { "ES384", AUTHZ_ALG_ES384, AUTHZ_SIG_ECDSA, AUTHZ_KTY_EC, 96,
+      EVP_sha384 },
+    { "Ed25519", AUTHZ_ALG_ED25519, AUTHZ_SIG_EDDSA, AUTHZ_KTY_OKP, 64,
+      NULL },
+    { "EdDSA", AUTHZ_ALG_EDDSA, AUTHZ_SIG_EDDSA, AUTHZ_KTY_OKP, 64, NULL },
+    { NULL, 0, 0, 0, 0, NULL }
 };
 
 
-/* 0xff: not in the base64url alphabet */
-static const unsigned char  authz_b64url[256] = {
+/* the group orders: a scalar of R || S must be in [1, n - 1] */
+
+static const unsigned char  authz_p256_n[32] = {
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff,   62, 0xff, 0xff,      /* - */
-      52,   53,   54,   55,   56,   57,   58,   59,      /* 0-7 */
-      60,   61, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,      /* 8-9 */
-    0xff,    0,    1,    2,    3,    4,    5,    6,      /* A-G */
-       7,    8,    9,   10,   11,   12,   13,   14,
-      15,   16,   17,   18,   19,   20,   21,   22,
-      23,   24,   25, 0xff, 0xff, 0xff, 0xff,   63,      /* _ */
-    0xff,   26,   27,   28,   29,   30,   31,   32,      /* a-g */
-      33,   34,   35,   36,   37,   38,   39,   40,
-      41,   42,   43,   44,   45,   46,   47,   48,
-      49,   50,   51, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84,
+    0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51
 };
+
+static const unsigned char  authz_p384_n[48] = {
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xc7, 0x63, 0x4d, 0x81, 0xf4, 0x37, 0x2d, 0xdf,
+    0x58, 0x1a, 0x0d, 0xb2, 0x48, 0xb0, 0xa7, 0x7a,
+    0xec, 0xec, 0x19, 0x6a, 0xcc, 0xc5, 0x29, 0x73
+};
+
+
 
 
 static const authz_alg_t *authz_alg_find(unsigned alg);
@@ -87,76 +99,12 @@ static authz_err_e authz_token_signature(authz_token_t *tok,
 static authz_err_e authz_rsa_verify(const authz_token_t *tok,
     const authz_alg_t *a, const authz_key_t *key, const unsigned char *md,
     size_t mdlen);
-
-
-ptrdiff_t
-authz_base64url_decode(unsigned char *dst, const unsigned char *src,
-    size_t len)
-{
-    size_t          i, full;
-    uint32_t        a, b, c, d;
-    unsigned char  *p;
-
-    /* a remainder of one character cannot encode a byte */
-
-    if (len % 4 == 1) {
-        return -1;
-    }
-
-    p = dst;
-    full = len - len % 4;
-
-    /* 0xff marks a foreign character: any high bit fails a quad */
-
-    for (i = 0; i < full; i += 4) {
-        a = authz_b64url[src[i]];
-        b = authz_b64url[src[i + 1]];
-        c = authz_b64url[src[i + 2]];
-        d = authz_b64url[src[i + 3]];
-
-        if ((a | b | c | d) & 0x80) {
-            return -1;
-        }
-
-        a = (a << 18) | (b << 12) | (c << 6) | d;
-
-        *p++ = (unsigned char) (a >> 16);
-        *p++ = (unsigned char) (a >> 8);
-        *p++ = (unsigned char) a;
-    }
-
-    if (i == len) {
-        return p - dst;
-    }
-
-    a = authz_b64url[src[i]];
-    b = authz_b64url[src[i + 1]];
-    c = (len - i == 3) ? authz_b64url[src[i + 2]] : 0;
-
-    if ((a | b | c) & 0x80) {
-        return -1;
-    }
-
-    /* canonical encoding: the unused low bits must be zero */
-
-    if (len - i == 2) {
-        if (b & 0x0f) {
-            return -1;
-        }
-
-        *p++ = (unsigned char) ((a << 2) | (b >> 4));
-
-    } else {
-        if (c & 0x03) {
-            return -1;
-        }
-
-        *p++ = (unsigned char) ((a << 2) | (b >> 4));
-        *p++ = (unsigned char) ((b << 4) | (c >> 2));
-    }
-
-    return p - dst;
-}
+static authz_err_e authz_ecdsa_verify(const authz_token_t *tok,
+    const authz_alg_t *a, const authz_key_t *key, const unsigned char *md,
+    size_t mdlen);
+static int authz_ecdsa_scalar_ok(const unsigned char *p, size_t len);
+static authz_err_e authz_eddsa_verify(const authz_token_t *tok,
+    const authz_key_t *key);
 
 
 int
@@ -206,21 +154,6 @@ authz_json_depth_ok(const unsigned char *p, size_t len, int max)
     }
 
     return 1;
-}
-
-
-unsigned
-authz_alg_parse(const unsigned char *name, size_t len)
-{
-    const authz_alg_t  *a;
-
-    for (a = authz_algs; a->name != NULL; a++) {
-        if (len == strlen(a->name) && memcmp(name, a->name, len) == 0) {
-            return a->alg;
-        }
-    }
-
-    return 0;
 }
 
 
@@ -358,7 +291,7 @@ static authz_err_e
 authz_token_header(authz_token_t *tok, const unsigned char *p, size_t len,
     const authz_verify_conf_t *conf)
 {
-    size_t               i, n;
+    size_t               n;
     json_t              *hdr, *v;
     authz_err_e          rc;
     json_error_t         jerr;
@@ -431,16 +364,11 @@ authz_token_header(authz_token_t *tok, const unsigned char *p, size_t len,
         n = json_string_length(v);
         s = json_string_value(v);
 
-        if (n == 0 || n > AUTHZ_MAX_KID_LEN) {
-            tok->detail = "\"kid\" has a bad length";
+        if (authz_kid_check(s, n) != NULL) {
+            tok->detail = (n == 0 || n > AUTHZ_MAX_KID_LEN)
+                          ? "\"kid\" has a bad length"
+                          : "\"kid\" has a bad character";
             goto done;
-        }
-
-        for (i = 0; i < n; i++) {
-            if (s[i] < 0x20 || s[i] > 0x7e) {
-                tok->detail = "\"kid\" has a bad character";
-                goto done;
-            }
         }
 
         memcpy(tok->kid, s, n);
@@ -625,7 +553,9 @@ aud_found:
 
 /*
  * the keys a token is tried against, in the order of the sets and of
- * the keys in each, among the keys that may verify its alg: the key
+ * the keys in each, among the keys that may verify its alg where it is
+ * enabled (key->algs & tok->alg & conf->algs: a key's algorithms meet
+ * the location's, a test of bits per key, no more): the key
  * of its kid or, when no key has that kid, the keys without kid;
  * without kid, the first keys; at most AUTHZ_MAX_CANDIDATES
  */
@@ -646,7 +576,7 @@ authz_token_candidates(const authz_token_t *tok,
         for (i = 0; i < set->nkeys && n < AUTHZ_MAX_CANDIDATES; i++) {
             key = &set->keys[i];
 
-            if ((key->algs & tok->alg) == 0) {
+            if ((key->algs & tok->alg & conf->algs) == 0) {
                 continue;
             }
 
@@ -669,7 +599,9 @@ authz_token_candidates(const authz_token_t *tok,
         for (i = 0; i < set->nkeys && n < AUTHZ_MAX_CANDIDATES; i++) {
             key = &set->keys[i];
 
-            if (key->kid_len == 0 && (key->algs & tok->alg) != 0) {
+            if (key->kid_len == 0
+                && (key->algs & tok->alg & conf->algs) != 0)
+            {
                 cand[n++] = key;
             }
         }
@@ -684,13 +616,14 @@ authz_token_verify(authz_token_t *tok, const authz_verify_conf_t *conf,
     const unsigned char *trusted)
 {
     size_t              i, n;
+    json_t             *iss;
     authz_err_e         rc;
     const authz_key_t  *key, *cand[AUTHZ_MAX_CANDIDATES];
 
     n = authz_token_candidates(tok, conf, cand);
     key = NULL;
 
-    /* a key that verified these bytes before needs no RSA operation */
+    /* a key that verified these bytes before needs no signature check */
 
     for (i = 0; trusted != NULL && i < n; i++) {
         if (memcmp(trusted, cand[i]->fingerprint,
@@ -725,13 +658,35 @@ authz_token_verify(authz_token_t *tok, const authz_verify_conf_t *conf,
         }
     }
 
+    /*
+     * issuer binding (SPEC 10): a provider's key signs for its own
+     * issuer only, whatever else authz_issuer accepts
+     */
+
+    if (key->issuer != NULL) {
+        iss = json_object_get(tok->payload, "iss");
+
+        if (!json_is_string(iss)
+            || json_string_length(iss) != key->issuer_len
+            || memcmp(json_string_value(iss), key->issuer, key->issuer_len)
+               != 0)
+        {
+            tok->detail = "key not valid for this issuer";
+            return AUTHZ_ERR_KEY_ISSUER;
+        }
+    }
+
     tok->key = key;
 
     return AUTHZ_OK;
 }
 
 
-/* the signing input is hashed once, whatever the number of candidates */
+/*
+ * the signing input is hashed once, whatever the number of candidates;
+ * the candidates hold the token's alg (authz_token_candidates()), and
+ * the key type is checked again: the verifier is the key's
+ */
 
 static authz_err_e
 authz_token_signature(authz_token_t *tok, const authz_key_t **cand,
@@ -748,13 +703,27 @@ authz_token_signature(authz_token_t *tok, const authz_key_t **cand,
 
     for (i = 0; a != NULL && i < n; i++) {
 
-        /* an RSA signature is exactly as long as the modulus */
-
-        if (tok->sig_len != (size_t) EVP_PKEY_get_size(cand[i]->pkey)) {
+        if (cand[i]->kty != a->kty) {
             continue;
         }
 
-        if (mdlen == 0
+        if (a->sig == AUTHZ_SIG_RSA || a->sig == AUTHZ_SIG_PSS) {
+
+            /* an RSA signature is exactly as long as the modulus */
+
+            if (tok->sig_len != (size_t) EVP_PKEY_get_size(cand[i]->pkey)) {
+                continue;
+            }
+
+        } else if (tok->sig_len != a->len) {
+
+            /* R || S of the curve (DER refused), or 64 bytes of Ed25519 */
+
+            continue;
+        }
+
+        if (a->md != NULL
+            && mdlen == 0
             && EVP_Digest(tok->signing_input, tok->signing_input_len, md,
                           &mdlen, a->md(), NULL)
                != 1)
@@ -764,9 +733,23 @@ authz_token_signature(authz_token_t *tok, const authz_key_t **cand,
             return AUTHZ_ERR_INTERNAL;
         }
 
-        tok->nverify++;
+        switch (a->sig) {
 
-        rc = authz_rsa_verify(tok, a, cand[i], md, mdlen);
+        case AUTHZ_SIG_ECDSA:
+            rc = authz_ecdsa_verify(tok, a, cand[i], md, mdlen);
+            break;
+
+        case AUTHZ_SIG_EDDSA:
+            rc = authz_eddsa_verify(tok, cand[i]);
+            break;
+
+        default:
+            rc = authz_rsa_verify(tok, a, cand[i], md, mdlen);
+        }
+
+        if (rc != AUTHZ_ERR_MALFORMED) {
+            tok->nverify++;
+        }
 
         if (rc == AUTHZ_OK) {
             *key = cand[i];
@@ -808,15 +791,17 @@ authz_rsa_verify(const authz_token_t *tok, const authz_alg_t *a,
      */
 
     if (EVP_PKEY_verify_init(pctx) != 1
-        || EVP_PKEY_CTX_set_rsa_padding(pctx, a->pss ? RSA_PKCS1_PSS_PADDING
-                                                     : RSA_PKCS1_PADDING)
+        || EVP_PKEY_CTX_set_rsa_padding(pctx,
+                                        (a->sig == AUTHZ_SIG_PSS)
+                                        ? RSA_PKCS1_PSS_PADDING
+                                        : RSA_PKCS1_PADDING)
            != 1
         || EVP_PKEY_CTX_set_signature_md(pctx, a->md()) != 1)
     {
         goto failed;
     }
 
-    if (a->pss
+    if (a->sig == AUTHZ_SIG_PSS
         && (EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
             != 1
             || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, a->md()) != 1))
@@ -834,7 +819,155 @@ failed:
 
     /* a bad signature leaves errors that the next TLS user would see */
 
-    ERR_clear_error();
+    if (rc != AUTHZ_OK) {
+        ERR_clear_error();
+    }
+
+    return rc;
+}
+
+
+/*
+ * JWS ECDSA (RFC 7518 3.4): the signature is R || S, each scalar as
+ * long as the order, converted here to the DER that OpenSSL checks;
+ * a scalar that is zero or not below the order is refused before any
+ * curve operation (AUTHZ_ERR_MALFORMED: no operation was spent)
+ */
+
+static authz_err_e
+authz_ecdsa_verify(const authz_token_t *tok, const authz_alg_t *a,
+    const authz_key_t *key, const unsigned char *md, size_t mdlen)
+{
+    int             rv, len;
+    BIGNUM         *r, *s;
+    size_t          half;
+    ECDSA_SIG      *sig;
+    authz_err_e     rc;
+    EVP_PKEY_CTX   *pctx;
+    unsigned char  *p;
+    unsigned char   der[AUTHZ_MAX_ECDSA_DER];
+
+    half = a->len / 2;
+
+    if (!authz_ecdsa_scalar_ok(tok->sig, half)
+        || !authz_ecdsa_scalar_ok(tok->sig + half, half))
+    {
+        return AUTHZ_ERR_MALFORMED;
+    }
+
+    rc = AUTHZ_ERR_INTERNAL;
+    pctx = NULL;
+
+    sig = ECDSA_SIG_new();
+    r = BN_bin2bn(tok->sig, (int) half, NULL);
+    s = BN_bin2bn(tok->sig + half, (int) half, NULL);
+
+    if (sig == NULL || r == NULL || s == NULL) {
+        BN_free(r);
+        BN_free(s);
+        goto failed;
+    }
+
+    /* sig owns r and s from here */
+
+    if (ECDSA_SIG_set0(sig, r, s) != 1) {
+        BN_free(r);
+        BN_free(s);
+        goto failed;
+    }
+
+    len = i2d_ECDSA_SIG(sig, NULL);
+
+    if (len <= 0 || len > AUTHZ_MAX_ECDSA_DER) {
+        goto failed;
+    }
+
+    p = der;
+
+    if (i2d_ECDSA_SIG(sig, &p) != len) {
+        goto failed;
+    }
+
+    pctx = EVP_PKEY_CTX_new(key->pkey, NULL);
+
+    if (pctx == NULL
+        || EVP_PKEY_verify_init(pctx) != 1
+        || EVP_PKEY_CTX_set_signature_md(pctx, a->md()) != 1)
+    {
+        goto failed;
+    }
+
+    rv = EVP_PKEY_verify(pctx, der, len, md, mdlen);
+
+    rc = (rv == 1) ? AUTHZ_OK : AUTHZ_ERR_SIGNATURE;
+
+failed:
+
+    EVP_PKEY_CTX_free(pctx);
+    ECDSA_SIG_free(sig);
+
+    if (rc != AUTHZ_OK) {
+        ERR_clear_error();
+    }
+
+    return rc;
+}
+
+
+/* 1 if the big-endian scalar p is in [1, n - 1] of its curve */
+
+static int
+authz_ecdsa_scalar_ok(const unsigned char *p, size_t len)
+{
+    size_t                i;
+    unsigned char         any;
+    const unsigned char  *n;
+
+    any = 0;
+
+    for (i = 0; i < len; i++) {
+        any |= p[i];
+    }
+
+    if (any == 0) {
+        return 0;
+    }
+
+    n = (len == sizeof(authz_p256_n)) ? authz_p256_n : authz_p384_n;
+
+    return memcmp(p, n, len) < 0;
+}
+
+
+/* Ed25519 (RFC 8032): the message itself, no digest */
+
+static authz_err_e
+authz_eddsa_verify(const authz_token_t *tok, const authz_key_t *key)
+{
+    int          rv;
+    EVP_MD_CTX  *mctx;
+    authz_err_e  rc;
+
+    mctx = EVP_MD_CTX_new();
+    if (mctx == NULL) {
+        ERR_clear_error();
+        return AUTHZ_ERR_INTERNAL;
+    }
+
+    rc = AUTHZ_ERR_INTERNAL;
+
+    if (EVP_DigestVerifyInit(mctx, NULL, NULL, NULL, key->pkey) == 1) {
+        rv = EVP_DigestVerify(mctx, tok->sig, tok->sig_len,
+                              tok->signing_input, tok->signing_input_len);
+
+        rc = (rv == 1) ? AUTHZ_OK : AUTHZ_ERR_SIGNATURE;
+    }
+
+    EVP_MD_CTX_free(mctx);
+
+    if (rc != AUTHZ_OK) {
+        ERR_clear_error();
+    }
 
     return rc;
 }
@@ -902,6 +1035,9 @@ authz_strerror(authz_err_e err)
 
     case AUTHZ_ERR_REVOKED:
         return "token revoked";
+
+    case AUTHZ_ERR_KEY_ISSUER:
+        return "key not valid for this issuer";
     }
 
     return "invalid token";

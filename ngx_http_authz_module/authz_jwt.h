@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include "authz_rules.h"
 #include "authz_key.h"
+#include "authz_util.h"
 
 
 #define AUTHZ_JSON_MAX_DEPTH    16
@@ -54,7 +55,8 @@ typedef enum {
     AUTHZ_ERR_AUDIENCE,
     AUTHZ_ERR_CLAIM,             /* a claim of the wrong type or shape */
     AUTHZ_ERR_INTERNAL,          /* OpenSSL or jansson failure */
-    AUTHZ_ERR_REVOKED            /* listed by authz_revocation_file */
+    AUTHZ_ERR_REVOKED,           /* listed by authz_revocation_file */
+    AUTHZ_ERR_KEY_ISSUER         /* the key is bound to another issuer */
 } authz_err_e;
 
 
@@ -95,7 +97,7 @@ typedef struct {
     size_t               payload_b64_len;
     unsigned char       *payload_buf;    /* decoded there, in scratch */
     time_t               now;            /* of a deferred claims check */
-    unsigned             nverify;        /* RSA operations done */
+    unsigned             nverify;        /* signature operations */
     unsigned             deferred:1;     /* parsed after the signature */
     unsigned             claims_pending:1;
 
@@ -146,9 +148,14 @@ authz_err_e authz_token_check_claims(authz_token_t *tok,
  * with a kid with the key of that kid or, when no key has it, with the
  * keys without kid; a token without kid with the first keys in order.
  * A candidate whose fingerprint equals trusted (the key that verified
- * these very bytes before) is accepted without the RSA operation.
- * Then a deferred payload is parsed and its claims checked.  Sets
- * tok->key on AUTHZ_OK; tok->nverify counts the RSA operations.
+ * these very bytes before) is accepted without the signature
+ * operation; only keys whose algs hold the token's alg are candidates,
+ * and the key's type decides the verifier.  Then a deferred payload is
+ * parsed and its claims checked, and a key bound to an issuer
+ * (key->issuer) accepts only a token whose "iss" equals it
+ * (AUTHZ_ERR_KEY_ISSUER, a kind of AUTHZ_ERR_ISSUER with its own
+ * reason text).  Sets tok->key on AUTHZ_OK; tok->nverify counts
+ * the signature operations.
  */
 authz_err_e authz_token_verify(authz_token_t *tok,
     const authz_verify_conf_t *conf, const unsigned char *trusted);
@@ -157,13 +164,6 @@ void authz_token_free(authz_token_t *tok);
 
 /* fixed description text for an error, never token bytes */
 const char *authz_strerror(authz_err_e err);
-
-/* "RS256" -> AUTHZ_ALG_RS256; 0 if unknown or refused (none, HS*) */
-unsigned authz_alg_parse(const unsigned char *name, size_t len);
-
-/* strict base64url without padding; returns decoded length or -1 */
-ptrdiff_t authz_base64url_decode(unsigned char *dst, const unsigned char *src,
-    size_t len);
 
 /* 1 if the JSON text nests at most max levels of objects and arrays */
 int authz_json_depth_ok(const unsigned char *p, size_t len, int max);

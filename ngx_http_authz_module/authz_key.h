@@ -56,6 +56,9 @@ typedef struct {
     EVP_PKEY       *pkey;
     unsigned        algs;             /* AUTHZ_ALG_* this key may verify */
     unsigned        kty;              /* AUTHZ_KTY_* */
+    unsigned        in_set;           /* 1: of a JWKS "keys" (or fetched):
+                                         unusable in a location, it is
+                                         left out, not an error */
     size_t          kid_len;          /* 0: no kid */
     char            kid[AUTHZ_MAX_KID_LEN + 1];
     unsigned char   fingerprint[32];  /* SHA-256 of the DER SPKI */
@@ -97,16 +100,26 @@ typedef void (*authz_key_skip_pt)(void *data, const char *reason);
 /*
  * parses the content of one key file into keys[*n ..], at most
  * max - *n keys; the kind is detected from content: a JWKS JSON object
- * ({"keys": [...]}) or a single JWK, or one or more PEM blocks
- * ("PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE");
- * every key must be RSA of AUTHZ_MIN_RSA_BITS to AUTHZ_MAX_RSA_BITS
- * bits with the public exponent AUTHZ_RSA_EXPONENT: a PEM key or a
- * single JWK that is not fails the load; in the "keys" of a JWKS such a
- * key is skipped, as is a key not meant for signatures ("use" other
+ * ({"keys": [...]}) or a single JWK (kty RSA, EC with crv P-256 or
+ * P-384, OKP with crv Ed25519), or one or more PEM blocks ("PUBLIC
+ * KEY", "RSA PUBLIC KEY", "CERTIFICATE") of such keys;
+ * an RSA key must have AUTHZ_MIN_RSA_BITS to AUTHZ_MAX_RSA_BITS bits
+ * and the public exponent AUTHZ_RSA_EXPONENT, an EC point must be on
+ * its curve; key->algs are the algorithms of the key's type (RSA:
+ * AUTHZ_ALG_RSA, P-256: ES256, P-384: ES384, Ed25519: AUTHZ_ALG_OKP),
+ * or the one a JWK "alg" names (RFC 8725 3.1; an "alg" of another
+ * type makes the key unusable);
+ * a PEM key or a single JWK that is not usable fails the load; in the
+ * "keys" of a JWKS such a key is skipped (malformed, too weak, of a
+ * type or curve not supported, not meant for signatures: "use" other
  * than "sig", "key_ops" without "verify"), and skip(data, reason) is
- * called if skip is not NULL; a JWKS without any usable key fails;
+ * called if skip is not NULL, the reason naming the key by kid or by
+ * position; a JWKS without any usable key fails, as does one with two
+ * keys of one kid;
  * pem_kid, if not NULL, is the kid given to PEM keys (JWKS keys
  * carry their own "kid");
+ * whether an algorithm is enabled is the caller's business: it is
+ * known only where the key is used (authz_algorithms of a location);
  * returns 0, or -1 with a human readable reason in err (never key bytes);
  * on error no key is added and nothing leaks
  */

@@ -247,6 +247,17 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
         ngx_memcpy(eval->fingerprint, tok.key->fingerprint, 32);
         eval->verified = 1;
 
+        /* $authz_key_source: "file", or the URI of a fetched key set */
+
+        if (tok.key->source != NULL
+            && ngx_http_authz_copy(r, &eval->key_source,
+                                   ((ngx_str_t *) tok.key->source)->data,
+                                   ((ngx_str_t *) tok.key->source)->len)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
         /*
          * only after a lookup of this evaluation: hash is set, and a
          * token verified before in the request was stored then

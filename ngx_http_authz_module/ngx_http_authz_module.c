@@ -81,7 +81,7 @@ static ngx_command_t  ngx_http_authz_commands[] = {
       &ngx_http_authz_realm_post },
 
     { ngx_string("authz_key_file"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
       ngx_http_authz_key_file,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
@@ -537,6 +537,7 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         && conf->key_requests == NGX_CONF_UNSET_PTR)
     {
         conf->keys = prev->keys;
+        conf->key_files = prev->key_files;
         conf->key_requests = prev->key_requests;
     }
 
@@ -642,6 +643,16 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
      */
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    /* which keys may verify which algorithm here, issuer bindings */
+
+    if (conf->mode != NGX_HTTP_AUTHZ_OFF && conf->file_keys.nkeys != 0
+        && (clcf->name.len != 0 || clcf->locations == NULL)
+        && !(clcf->noname && clcf->name.len == 0)
+        && ngx_http_authz_keys_merge(cf, conf) != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->mode != NGX_HTTP_AUTHZ_OFF && conf->file_keys.nkeys == 0
         && conf->key_requests == NULL

@@ -138,12 +138,28 @@ typedef struct {
 } ngx_http_authz_main_conf_t;
 
 
+/* one authz_key_file directive: its keys are keys[first .. first + n) */
+
+typedef struct {
+    ngx_str_t                   path;
+    ngx_str_t                   conf_file;     /* where it was set */
+    ngx_uint_t                  conf_line;
+    ngx_str_t                   issuer;        /* issuer=; empty: none */
+    ngx_uint_t                  first;
+    ngx_uint_t                  n;
+    ngx_uint_t                  noticed;       /* algs of the last notices */
+    unsigned                    warned:1;      /* no issuer= binding */
+} ngx_http_authz_key_file_t;
+
+
 typedef struct {
     ngx_uint_t                  mode;
     ngx_str_t                   mode_file;     /* where "authz" was set */
     ngx_uint_t                  mode_line;
     ngx_str_t                   realm;
     ngx_array_t                *keys;          /* of authz_key_t */
+    ngx_array_t                *key_files;     /* of ..._key_file_t, with
+                                                   keys */
     ngx_array_t                *key_requests;  /* of ..._key_request_t * */
     ngx_uint_t                  algorithms;
     ngx_http_complex_value_t   *token;         /* NULL: Bearer header */
@@ -200,6 +216,7 @@ struct ngx_http_authz_eval_s {
 
     ngx_str_t                   kid;
     ngx_str_t                   alg;
+    ngx_str_t                   key_source;    /* of the verifying key */
     double                      exp;
     u_char                      fingerprint[32];
 
@@ -293,6 +310,8 @@ char *ngx_http_authz_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_authz_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_authz_keys_merge(ngx_conf_t *cf,
+    ngx_http_authz_loc_conf_t *conf);
 char *ngx_http_authz_role(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_authz_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_authz_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

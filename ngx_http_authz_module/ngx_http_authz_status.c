@@ -70,6 +70,8 @@ ngx_http_authz_status_reason_t  ngx_http_authz_status_reasons[] = {
     { ngx_string("invalid_token"), ngx_string("token issued in the future") },
     { ngx_string("invalid_token"), ngx_string("token has no expiry") },
     { ngx_string("invalid_token"), ngx_string("issuer not accepted") },
+    { ngx_string("invalid_token"),
+      ngx_string("key not valid for this issuer") },
     { ngx_string("invalid_token"), ngx_string("audience not accepted") },
     { ngx_string("invalid_token"), ngx_string("invalid claim") },
     { ngx_string("invalid_token"), ngx_string("token revoked") },

@@ -20,6 +20,8 @@ static ngx_int_t ngx_http_authz_identity_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_authz_kid_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_authz_key_source_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_authz_exp_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_authz_claim_variable(ngx_http_request_t *r,
@@ -65,6 +67,9 @@ static ngx_http_variable_t  ngx_http_authz_vars[] = {
 
     { ngx_string("authz_kid"), NULL, ngx_http_authz_kid_variable,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("authz_key_source"), NULL,
+      ngx_http_authz_key_source_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("authz_exp"), NULL, ngx_http_authz_exp_variable,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
@@ -231,6 +236,27 @@ ngx_http_authz_kid_variable(ngx_http_request_t *r,
     }
 
     ngx_http_authz_set(v, eval->kid.data, eval->kid.len);
+
+    return NGX_OK;
+}
+
+
+/* "file", or the authz_key_request URI; empty when no key verified */
+
+static ngx_int_t
+ngx_http_authz_key_source_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_authz_eval_t  *eval;
+
+    eval = ngx_http_authz_variable_eval(r);
+
+    if (eval == NULL || eval->key_source.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ngx_http_authz_set(v, eval->key_source.data, eval->key_source.len);
 
     return NGX_OK;
 }

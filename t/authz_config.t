@@ -94,18 +94,18 @@ fails('truncated pem',
 fails('rsa 1024',
     location => 'authz_key_file %%KEYDIR%%/weak.pub kid=k1;',
     qr/authz key file ".*\/weak\.pub": RSA key of 1024 bits, at least 2048/);
-fails('ec key',
-    location => 'authz_key_file %%KEYDIR%%/ec.pub kid=k1;',
-    qr/authz key file ".*\/ec\.pub": not an RSA key/);
+fails('ec key, ES256 not enabled',
+    location => "authz_key_file %%KEYDIR%%/ec.pub kid=k1;\n authz on;",
+    qr/authz key file ".*\/ec\.pub": key "k1" verifies ES256, and (?#
+    )"authz_algorithms" enables none of them where it is used/);
 fails('private key',
     location => 'authz_key_file %%KEYDIR%%/k1.key kid=k1;',
     qr/authz key file ".*\/k1\.key": private key found/);
-fails('jwks with an ec key',
-    location => 'authz_key_file %%TESTDIR%%/ec-jwks.json;',
-    qr/authz key file ".*\/ec-jwks\.json": key "e1": kty "EC" is not RSA/);
-fails('jwks with rsa and ec keys',
-    location => 'authz_key_file %%TESTDIR%%/mixed-jwks.json;',
-    qr/authz key file ".*\/mixed-jwks\.json": key "e1": kty "EC" is not RSA/);
+fails('jwks with an ec key, ES256 not enabled',
+    location => "authz_key_file %%TESTDIR%%/ec-jwks.json;\n authz on;",
+    qr/authz key file ".*\/ec-jwks\.json": no key verifies an algorithm/);
+passes('jwks with rsa and ec keys, ES256 not enabled: the ec key unused',
+    location => "authz_key_file %%TESTDIR%%/mixed-jwks.json;\n authz on;");
 fails('bad kid param',
     location => 'authz_key_file %%KEYDIR%%/k1.pub key=k1;',
     qr/invalid parameter "key=k1"/);

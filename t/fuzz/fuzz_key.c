@@ -6,8 +6,10 @@
  * sees any EVP_PKEY, BIO or jansson object left behind on an error path.
  * A second load into an almost full array takes the "too many keys"
  * paths, which must undo the keys added before.  Every loaded key is
- * RSA of 2048 to 8192 bits with e = 65537; every skipped key of a JWKS
- * is reported with a printable reason.
+ * RSA of 2048 to 8192 bits with e = 65537, EC P-256 or P-384, or
+ * Ed25519, with algs of its type only; its record imports back to the
+ * same key; every skipped key of a JWKS is reported with a printable
+ * reason.
  */
 
 
@@ -31,6 +33,7 @@ static void fuzz_load(const uint8_t *data, size_t size, const char *kid,
     size_t base, size_t max);
 static void fuzz_skip(void *data, const char *reason);
 static void fuzz_printable(const char *s, size_t len);
+static void fuzz_check_key(const authz_key_t *key);
 static void fuzz_fail(const char *what);
 
 
@@ -60,7 +63,6 @@ fuzz_load(const uint8_t *data, size_t size, const char *kid, size_t base,
 {
     int            rc;
     size_t         i, n, len;
-    BIGNUM        *e;
     authz_key_t   *key;
     char           err[256];
 
@@ -103,22 +105,7 @@ fuzz_load(const uint8_t *data, size_t size, const char *kid, size_t base,
     for (i = base; i < n; i++) {
         key = &fuzz_keys[i];
 
-        e = NULL;
-
-        if (key->pkey == NULL
-            || EVP_PKEY_get_base_id(key->pkey) != EVP_PKEY_RSA
-            || EVP_PKEY_get_bits(key->pkey) < AUTHZ_MIN_RSA_BITS
-            || EVP_PKEY_get_bits(key->pkey) > AUTHZ_MAX_RSA_BITS
-            || EVP_PKEY_get_bn_param(key->pkey, OSSL_PKEY_PARAM_RSA_E, &e)
-               != 1
-            || !BN_is_word(e, AUTHZ_RSA_EXPONENT)
-            || key->kid_len > AUTHZ_MAX_KID_LEN
-            || memchr(key->kid, '\0', key->kid_len) != NULL)
-        {
-            fuzz_fail("loaded key");
-        }
-
-        BN_free(e);
+        fuzz_check_key(key);
 
         authz_key_free(key);
 
@@ -126,6 +113,94 @@ fuzz_load(const uint8_t *data, size_t size, const char *kid, size_t base,
             fuzz_fail("authz_key_free()");
         }
     }
+}
+
+
+/* the key policy held, and the record of the key imports back to it */
+
+static void
+fuzz_check_key(const authz_key_t *key)
+{
+    BIGNUM           *e;
+    unsigned          type;
+    authz_key_t       back;
+    authz_key_rec_t   rec;
+    char              group[32];
+
+    if (key->pkey == NULL
+        || key->kid_len > AUTHZ_MAX_KID_LEN
+        || memchr(key->kid, '\0', key->kid_len) != NULL
+        || key->algs == 0)
+    {
+        fuzz_fail("loaded key");
+    }
+
+    switch (EVP_PKEY_get_base_id(key->pkey)) {
+
+    case EVP_PKEY_RSA:
+        e = NULL;
+
+        if (key->kty != AUTHZ_KTY_RSA
+            || EVP_PKEY_get_bits(key->pkey) < AUTHZ_MIN_RSA_BITS
+            || EVP_PKEY_get_bits(key->pkey) > AUTHZ_MAX_RSA_BITS
+            || EVP_PKEY_get_bn_param(key->pkey, OSSL_PKEY_PARAM_RSA_E, &e)
+               != 1
+            || !BN_is_word(e, AUTHZ_RSA_EXPONENT))
+        {
+            fuzz_fail("loaded key: RSA");
+        }
+
+        BN_free(e);
+        type = AUTHZ_ALG_RSA;
+        break;
+
+    case EVP_PKEY_EC:
+        if (key->kty != AUTHZ_KTY_EC
+            || EVP_PKEY_get_utf8_string_param(key->pkey,
+                                              OSSL_PKEY_PARAM_GROUP_NAME,
+                                              group, sizeof(group), NULL)
+               != 1)
+        {
+            fuzz_fail("loaded key: EC");
+        }
+
+        type = (strcmp(group, "prime256v1") == 0) ? AUTHZ_ALG_ES256
+               : (strcmp(group, "secp384r1") == 0) ? AUTHZ_ALG_ES384 : 0;
+        break;
+
+    case EVP_PKEY_ED25519:
+        if (key->kty != AUTHZ_KTY_OKP) {
+            fuzz_fail("loaded key: OKP");
+        }
+
+        type = AUTHZ_ALG_OKP;
+        break;
+
+    default:
+        fuzz_fail("loaded key: type");
+        return;
+    }
+
+    if ((key->algs & ~type) != 0) {
+        fuzz_fail("loaded key: algs of another type");
+    }
+
+    if (authz_key_record(key, &rec) != 0
+        || authz_key_import(&rec, &back) != 0)
+    {
+        fuzz_fail("record round trip");
+    }
+
+    if (EVP_PKEY_eq(back.pkey, key->pkey) != 1
+        || back.algs != key->algs || back.kty != key->kty
+        || back.kid_len != key->kid_len
+        || memcmp(back.kid, key->kid, key->kid_len) != 0
+        || memcmp(back.fingerprint, key->fingerprint, 32) != 0)
+    {
+        fuzz_fail("record round trip: another key");
+    }
+
+    authz_key_free(&back);
 }
 
 

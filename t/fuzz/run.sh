@@ -8,7 +8,7 @@
 # runs each one for SECONDS on build/fuzz/corpus-TARGET, a scratch copy of
 # t/fuzz/corpus/TARGET: what the fuzzer finds stays out of the repository
 # (copy an input worth keeping into t/fuzz/corpus/TARGET by hand).
-# TARGET is token, rules, key, http or revocation; all five by default, one
+# TARGET is token, rules, key, jwks, http or revocation; all six by default, one
 # after the other (start one run.sh per target to use several cores).
 #
 # Prints one line per target with the executions and the coverage
@@ -21,7 +21,7 @@ set -u
 
 usage() {
     echo "usage: sh t/fuzz/run.sh SECONDS" \
-         "[token|rules|key|http|revocation ...]" >&2
+         "[token|rules|key|jwks|http|revocation ...]" >&2
     exit 2
 }
 
@@ -32,7 +32,7 @@ esac
 seconds=$1
 shift
 
-targets=${*:-token rules key http revocation}
+targets=${*:-token rules key jwks http revocation}
 
 cd "$(dirname "$0")/../.." || exit 2
 
@@ -48,7 +48,7 @@ mkdir -p $out || exit 2
 for t in $targets; do
 
     case $t in
-    token | rules | key | http | revocation) ;;
+    token | rules | key | jwks | http | revocation) ;;
     *) usage ;;
     esac
 

@@ -234,15 +234,19 @@ main(void)
     ok(test_fails(w_jwk, NULL, "key \"w\": RSA key of 1024 bits"),
        "rsa-1024 jwk refused");
 
-    /* not RSA */
+    /* EC keys load with the algorithm of their curve; RSA-PSS does not */
 
-    ok(test_fails(ec_spki, NULL, "not an RSA key (EC)"), "ec spki refused");
-    ok(test_fails(ec_cert, NULL, "not an RSA key (EC)"),
-       "ec certificate refused");
+    rc = test_load(ec_spki, NULL);
+    ok(rc == 0 && nkeys == 1 && keys[0].kty == AUTHZ_KTY_EC
+       && keys[0].algs == AUTHZ_ALG_ES256, "ec p-256 spki: ES256 only");
+    rc = test_load(ec_cert, NULL);
+    ok(rc == 0 && nkeys == 1 && keys[0].algs == AUTHZ_ALG_ES256,
+       "ec p-256 certificate: ES256 only");
     ok(test_fails("{\"keys\":[{\"kty\":\"EC\",\"kid\":\"e1\",\"crv\":"
                   "\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}]}", NULL,
-                  "key \"e1\": kty \"EC\" is not RSA"), "ec jwk refused");
-    ok(test_fails(pss_spki, NULL, "not an RSA key (RSA-PSS)"),
+                  "key \"e1\": \"x\" is not 32 bytes"),
+       "ec jwk with short x refused, the reason told");
+    ok(test_fails(pss_spki, NULL, "unsupported key type (RSA-PSS)"),
        "rsa-pss spki refused");
 
     /* private keys */
@@ -607,14 +611,14 @@ main(void)
        "63 + 2 keys refused, n unchanged");
     free(s);
 
-    jwk[1] = "{\"kty\":\"EC\",\"kid\":\"x\"}";
+    jwk[1] = a_jwk;
     s = test_jwks(jwk, 2);
     test_reset();
     nkeys = 3;
     rc = authz_key_load((unsigned char *) s, strlen(s), NULL, keys, &nkeys,
                         AUTHZ_MAX_KEYS, err, sizeof(err), NULL, NULL);
     ok(rc == -1 && nkeys == 3 && keys[3].pkey == NULL,
-       "good key then bad key: n unchanged, good key freed");
+       "good key then duplicate kid: n unchanged, good key freed");
     free(s);
     nkeys = 0;
 
