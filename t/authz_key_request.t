@@ -85,6 +85,12 @@ http {
             proxy_pass http://%%ECHO%%;
         }
 
+        location /iss/ {
+            authz_key_request /_jwks2 issuer=https://issuer.test;
+            add_header X-Key-Source \$authz_key_source always;
+            proxy_pass http://%%ECHO%%;
+        }
+
         location /try/ {
             authz_key_file %%KEYDIR%%/k2.pub kid=k2;
             try_files /nonexistent \@remote;
@@ -126,7 +132,7 @@ http {
 CONF
 
 $idp->start;
-$t->run->plan(33);
+$t->run->plan(36);
 
 ###############################################################################
 
@@ -247,6 +253,14 @@ is(get_echo('/remote-first/', $tok)->{'x-user-id'}, 'alice',
     'remote set refuses, error_page to the file key allows');
 is(st('/file1/', mint(_key => 'k2', _kid => 'k1')), 401,
     'forged in both sources: 401');
+
+# issuer= binds the fetched keys; $authz_key_source names the set
+
+$r = $t->get('/iss/', token => $k2);
+is($r->{status}, 200, 'issuer binding: the issuer of the set');
+is($r->{headers}{'x-key-source'}, '/_jwks2', '$authz_key_source');
+is(st('/iss/', mint(_key => 'k2', sub => 'bob', iss => 'https://other')),
+    401, 'issuer binding: another issuer refused');
 
 $t->stop;
 $idp->stop;
