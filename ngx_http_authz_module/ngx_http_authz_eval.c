@@ -87,6 +87,12 @@ ngx_http_authz_evaluate(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
         return NULL;
     }
 
+    /* a key set to wait for: not kept, made again with the keys */
+
+    if (eval->state == NGX_HTTP_AUTHZ_TOKEN_PENDING) {
+        return eval;
+    }
+
     /* complete: from now on the evaluation is only read */
 
     eval->next = ctx->evals;
@@ -165,11 +171,13 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
 {
     u_char                      *scratch;
     u_char                       hash[32], cached[32];
+    ngx_int_t                    rc;
     ngx_uint_t                   looked_up;
     authz_err_e                  err;
     authz_token_t                tok;
     ngx_pool_cleanup_t          *cln;
     const unsigned char         *trusted;
+    const authz_verify_conf_t   *vcf;
     ngx_http_authz_loc_conf_t   *alcf;
     ngx_http_authz_main_conf_t  *amcf;
 
@@ -186,11 +194,26 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
         return NGX_ERROR;
     }
 
+    /* authz_key_request: the fetched keys join, or a fetch is awaited */
+
+    rc = ngx_http_authz_key_request_conf(r, alcf, &vcf);
+
+    if (rc != NGX_OK) {
+        eval->state = NGX_HTTP_AUTHZ_TOKEN_PENDING;
+        return (rc == NGX_AGAIN) ? NGX_OK : NGX_ERROR;
+    }
+
     err = authz_token_decode(&tok, eval->token.data, eval->token.len,
-                             scratch, &alcf->verify);
+                             scratch, vcf);
+
+    if (err == AUTHZ_ERR_KID && ngx_http_authz_key_request_kid(r, alcf)) {
+        authz_token_free(&tok);
+        eval->state = NGX_HTTP_AUTHZ_TOKEN_PENDING;
+        return NGX_OK;
+    }
 
     if (err == AUTHZ_OK) {
-        err = authz_token_check_claims(&tok, &alcf->verify, ngx_time());
+        err = authz_token_check_claims(&tok, vcf, ngx_time());
     }
 
     eval->cache = NGX_HTTP_AUTHZ_CACHE_OFF;
@@ -214,7 +237,7 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
     }
 
     if (err == AUTHZ_OK) {
-        err = authz_token_verify(&tok, &alcf->verify, trusted);
+        err = authz_token_verify(&tok, vcf, trusted);
     }
 
     /* the payload is the evaluation's until the request ends */

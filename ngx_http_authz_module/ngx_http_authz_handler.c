@@ -90,6 +90,20 @@ ngx_http_authz_access_handler(ngx_http_request_t *r)
         goto failed;
     }
 
+    /* authz_key_request: a fetch to wait for, a refresh, no usable key */
+
+    if (alcf->key_requests != NULL) {
+        rc = ngx_http_authz_key_request_access(r, alcf, ctx, eval);
+
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+
+        if (rc != NGX_DECLINED) {
+            goto decided;
+        }
+    }
+
     switch (eval->state) {
 
     case NGX_HTTP_AUTHZ_TOKEN_VALID:
@@ -120,6 +134,8 @@ ngx_http_authz_access_handler(ngx_http_request_t *r)
         rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
         break;
     }
+
+decided:
 
     if (rc != NGX_HTTP_INTERNAL_SERVER_ERROR) {
 

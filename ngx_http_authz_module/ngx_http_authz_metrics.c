@@ -73,6 +73,11 @@ static ngx_int_t ngx_http_authz_metrics_revocation_hits(
     ngx_http_authz_metrics_t *m);
 static ngx_int_t ngx_http_authz_metrics_revocation_reloads(
     ngx_http_authz_metrics_t *m);
+static ngx_int_t ngx_http_authz_metrics_key_fetches(
+    ngx_http_authz_metrics_t *m);
+static ngx_int_t ngx_http_authz_metrics_keys(ngx_http_authz_metrics_t *m);
+static ngx_int_t ngx_http_authz_metrics_key_success(
+    ngx_http_authz_metrics_t *m);
 
 
 /* the "kind" label of the revocation families, by AUTHZ_REVOKED_* */
@@ -130,6 +135,19 @@ static ngx_http_authz_metrics_family_t  ngx_http_authz_metrics_families[] = {
       ngx_string("Reads of the revocation file by the workers."),
       ngx_http_authz_metrics_revocation_reloads },
 
+    { ngx_string("authz_key_fetches_total"), ngx_string("counter"),
+      ngx_string("Fetches of authz_key_request key sets, by result."),
+      ngx_http_authz_metrics_key_fetches },
+
+    { ngx_string("authz_keys"), ngx_string("gauge"),
+      ngx_string("Usable keys of each authz_key_request key set."),
+      ngx_http_authz_metrics_keys },
+
+    { ngx_string("authz_key_set_last_success_timestamp_seconds"),
+      ngx_string("gauge"),
+      ngx_string("When each authz_key_request key set was last fetched."),
+      ngx_http_authz_metrics_key_success },
+
     { ngx_null_string, ngx_null_string, ngx_null_string, NULL }
 };
 
@@ -177,6 +195,17 @@ ngx_http_authz_status_handler(ngx_http_request_t *r)
     }
 
     for (f = ngx_http_authz_metrics_families; f->samples; f++) {
+
+        /* the key set families have samples only with authz_key_request */
+
+        if (m.amcf->key_requests == NULL
+            && (f->samples == ngx_http_authz_metrics_key_fetches
+                || f->samples == ngx_http_authz_metrics_keys
+                || f->samples == ngx_http_authz_metrics_key_success))
+        {
+            continue;
+        }
+
         if (ngx_http_authz_metrics_family(&m, f) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -668,4 +697,105 @@ ngx_http_authz_metrics_revocation_reloads(ngx_http_authz_metrics_t *m)
 
     return ngx_http_authz_metrics_sample(m, &kv, 1,
                                          m->scf->sh->revocation_reloads[1]);
+}
+
+
+/* authz_key_request: the source label is the URI of the configuration */
+
+static ngx_int_t
+ngx_http_authz_metrics_key_fetches(ngx_http_authz_metrics_t *m)
+{
+    ngx_int_t                   rc;
+    ngx_uint_t                  i, k;
+    ngx_keyval_t                kv[2];
+    ngx_http_authz_key_stats_t  st;
+
+    ngx_str_set(&kv[0].key, "source");
+    ngx_str_set(&kv[1].key, "result");
+
+    for (i = 0; /* void */ ; i++) {
+        rc = ngx_http_authz_key_request_stats(m->amcf, i, &st);
+
+        if (rc == NGX_DONE) {
+            return NGX_OK;
+        }
+
+        if (rc != NGX_OK) {
+            continue;
+        }
+
+        kv[0].value = *st.source;
+
+        for (k = 0; k < NGX_HTTP_AUTHZ_KEY_RESULTS; k++) {
+            kv[1].value = ngx_http_authz_key_results[k];
+
+            if (ngx_http_authz_metrics_sample(m, kv, 2, st.fetches[k])
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_authz_metrics_keys(ngx_http_authz_metrics_t *m)
+{
+    ngx_int_t                   rc;
+    ngx_uint_t                  i;
+    ngx_keyval_t                kv;
+    ngx_http_authz_key_stats_t  st;
+
+    ngx_str_set(&kv.key, "source");
+
+    for (i = 0; /* void */ ; i++) {
+        rc = ngx_http_authz_key_request_stats(m->amcf, i, &st);
+
+        if (rc == NGX_DONE) {
+            return NGX_OK;
+        }
+
+        if (rc != NGX_OK) {
+            continue;
+        }
+
+        kv.value = *st.source;
+
+        if (ngx_http_authz_metrics_sample(m, &kv, 1, st.keys) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_authz_metrics_key_success(ngx_http_authz_metrics_t *m)
+{
+    ngx_int_t                   rc;
+    ngx_uint_t                  i;
+    ngx_keyval_t                kv;
+    ngx_http_authz_key_stats_t  st;
+
+    ngx_str_set(&kv.key, "source");
+
+    for (i = 0; /* void */ ; i++) {
+        rc = ngx_http_authz_key_request_stats(m->amcf, i, &st);
+
+        if (rc == NGX_DONE) {
+            return NGX_OK;
+        }
+
+        if (rc != NGX_OK) {
+            continue;
+        }
+
+        kv.value = *st.source;
+
+        if (ngx_http_authz_metrics_sample(m, &kv, 1, st.last_success)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
 }

@@ -14,6 +14,7 @@ static ngx_int_t ngx_http_authz_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_authz_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_authz_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_authz_init_process(ngx_cycle_t *cycle);
+static void ngx_http_authz_exit_process(ngx_cycle_t *cycle);
 static void *ngx_http_authz_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_authz_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -113,6 +114,20 @@ static ngx_command_t  ngx_http_authz_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
       ngx_http_authz_key_file,
       NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("authz_key_request"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_authz_key_request,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("authz_key_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_authz_key_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
@@ -392,7 +407,7 @@ ngx_module_t  ngx_http_authz_module = {
     ngx_http_authz_init_process,           /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_authz_exit_process,           /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -461,6 +476,10 @@ ngx_http_authz_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (ngx_http_authz_key_request_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_authz_filter_init(cf);
 }
 
@@ -482,7 +501,18 @@ ngx_http_authz_init_module(ngx_cycle_t *cycle)
 static ngx_int_t
 ngx_http_authz_init_process(ngx_cycle_t *cycle)
 {
+    if (ngx_http_authz_key_request_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_authz_revocation_init_process(cycle);
+}
+
+
+static void
+ngx_http_authz_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_authz_key_request_exit_process(cycle);
 }
 
 
@@ -504,6 +534,8 @@ ngx_http_authz_create_main_conf(ngx_conf_t *cf)
      *     amcf->cache_ttl = 0;
      *     amcf->status = NULL;
      *     amcf->revocation = NULL;
+     *     amcf->key_cache = NULL;
+     *     amcf->key_requests = NULL;
      */
 
     amcf->roles_used = NGX_CONF_UNSET;
@@ -538,6 +570,7 @@ ngx_http_authz_create_loc_conf(ngx_conf_t *cf)
 
     conf->mode = NGX_CONF_UNSET_UINT;
     conf->keys = NGX_CONF_UNSET_PTR;
+    conf->key_requests = NGX_CONF_UNSET_PTR;
     conf->algorithms = NGX_CONF_UNSET_UINT;
     conf->token = NGX_CONF_UNSET_PTR;
     conf->issuers = NGX_CONF_UNSET_PTR;
@@ -584,11 +617,19 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_uint_value(conf->mode, prev->mode, NGX_HTTP_AUTHZ_OFF);
     ngx_conf_merge_str_value(conf->realm, prev->realm, "api");
-    if (conf->keys == NGX_CONF_UNSET_PTR) {
+
+    /* key files and key requests of one level go together */
+
+    if (conf->keys == NGX_CONF_UNSET_PTR
+        && conf->key_requests == NGX_CONF_UNSET_PTR)
+    {
+        conf->keys = prev->keys;
         conf->key_files = prev->key_files;
+        conf->key_requests = prev->key_requests;
     }
 
-    ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
+    ngx_conf_merge_ptr_value(conf->keys, NGX_CONF_UNSET_PTR, NULL);
+    ngx_conf_merge_ptr_value(conf->key_requests, NGX_CONF_UNSET_PTR, NULL);
     ngx_conf_merge_uint_value(conf->algorithms, prev->algorithms,
                               AUTHZ_ALG_RS256);
     ngx_conf_merge_ptr_value(conf->token, prev->token, NULL);
@@ -713,6 +754,7 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     if (conf->mode != NGX_HTTP_AUTHZ_OFF && conf->file_keys.nkeys == 0
+        && conf->key_requests == NULL
         && (clcf->name.len != 0 || clcf->locations == NULL)
         && !(clcf->noname && clcf->name.len == 0))
     {

@@ -46,6 +46,7 @@
 #define NGX_HTTP_AUTHZ_TOKEN_INVALID     2
 #define NGX_HTTP_AUTHZ_TOKEN_VALID       3
 #define NGX_HTTP_AUTHZ_TOKEN_ERROR       4   /* internal failure */
+#define NGX_HTTP_AUTHZ_TOKEN_PENDING     5   /* waits for a key fetch */
 
 /* the identity headers, in the order of ngx_http_authz_headers() */
 #define NGX_HTTP_AUTHZ_HEADER_SUB          0
@@ -70,6 +71,52 @@
 /* ngx_http_authz_status.h: authz_status, authz_status_zone */
 typedef struct ngx_http_authz_status_conf_s  ngx_http_authz_status_conf_t;
 typedef struct ngx_http_authz_revocation_s  ngx_http_authz_revocation_t;
+
+/* ngx_http_authz_key_request.c: a request waiting for a key set */
+typedef struct ngx_http_authz_key_wait_s  ngx_http_authz_key_wait_t;
+
+
+/* authz_key_fetches_total{result} */
+#define NGX_HTTP_AUTHZ_KEY_OK            0
+#define NGX_HTTP_AUTHZ_KEY_HTTP_ERROR    1
+#define NGX_HTTP_AUTHZ_KEY_ENCODED       2
+#define NGX_HTTP_AUTHZ_KEY_TOO_LARGE     3
+#define NGX_HTTP_AUTHZ_KEY_INVALID       4
+#define NGX_HTTP_AUTHZ_KEY_NO_MEMORY     5
+#define NGX_HTTP_AUTHZ_KEY_RESULTS       6
+
+
+/*
+ * one authz_key_request: read-only after configuration (the zone's
+ * init sets slot, sh and shpool); its state is in the zone, in the
+ * worker (imported keys) and in requests (fetches, waits)
+ */
+
+typedef struct {
+    ngx_str_t                   uri;
+    ngx_str_t                   issuer;        /* issuer= binding */
+    ngx_str_t                   id;            /* "server_name URI" */
+    ngx_msec_t                  refresh;
+    ngx_msec_t                  max_stale;
+    ngx_msec_t                  kid_refresh;
+    ngx_msec_t                  wait;
+    size_t                      max_size;
+    ngx_uint_t                  index;         /* in amcf->key_requests */
+    void                       *server;        /* core srv conf; NULL: http */
+    ngx_str_t                   file;
+    ngx_uint_t                  line;
+    void                       *slot;          /* in the zone */
+    void                       *sh;
+    ngx_slab_pool_t            *shpool;
+} ngx_http_authz_key_request_t;
+
+
+typedef struct {
+    ngx_str_t                  *source;
+    ngx_uint_t                  fetches[NGX_HTTP_AUTHZ_KEY_RESULTS];
+    ngx_uint_t                  keys;
+    time_t                      last_success;  /* 0: never */
+} ngx_http_authz_key_stats_t;
 
 
 /*
@@ -106,6 +153,8 @@ typedef struct {
     time_t                      cache_ttl;
     ngx_http_authz_status_conf_t  *status;     /* authz_status */
     ngx_http_authz_revocation_t  *revocation;  /* authz_revocation_file */
+    ngx_shm_zone_t             *key_cache;     /* authz_key_cache */
+    ngx_array_t                *key_requests;  /* every authz_key_request */
 
     /* $http_x_user_id ... and $http_authorization, invalidated on change */
     ngx_int_t                   header_vars[NGX_HTTP_AUTHZ_HEADERS + 1];
@@ -133,7 +182,8 @@ typedef struct {
     ngx_str_t                   realm;
     ngx_array_t                *keys;          /* of authz_key_t */
     ngx_array_t                *key_files;     /* of ..._key_file_t, with
-                                                  keys */
+                                                   keys */
+    ngx_array_t                *key_requests;  /* of ..._key_request_t * */
     ngx_uint_t                  algorithms;
     ngx_http_complex_value_t   *token;         /* NULL: Bearer header */
     ngx_array_t                *issuers;       /* of authz_str_t */
@@ -239,6 +289,7 @@ typedef struct {
     ngx_uint_t                  nauthorization;
 
     void                      **headers_loc;   /* r->loc_conf handled */
+    ngx_http_authz_key_wait_t  *key_wait;      /* authz_key_request */
 
     ngx_array_t                *claim_added;   /* claim headers set */
 
@@ -354,6 +405,26 @@ void ngx_http_authz_revocation_log(ngx_http_request_t *r,
     ngx_http_authz_eval_t *eval);
 ngx_http_authz_revocation_stats_t *ngx_http_authz_revocation_stats(
     ngx_cycle_t *cycle);
+
+/* ngx_http_authz_key_request.c: authz_key_request, authz_key_cache */
+char *ngx_http_authz_key_request(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_authz_key_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_authz_key_request_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_authz_key_request_init_process(ngx_cycle_t *cycle);
+void ngx_http_authz_key_request_exit_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_authz_key_request_conf(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, const authz_verify_conf_t **vcf);
+ngx_uint_t ngx_http_authz_key_request_kid(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf);
+ngx_int_t ngx_http_authz_key_request_access(ngx_http_request_t *r,
+    ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx,
+    ngx_http_authz_eval_t *eval);
+ngx_int_t ngx_http_authz_key_request_stats(ngx_http_authz_main_conf_t *amcf,
+    ngx_uint_t i, ngx_http_authz_key_stats_t *st);
+
+extern ngx_str_t  ngx_http_authz_key_results[];
 
 
 #endif /* _NGX_HTTP_AUTHZ_MODULE_H_INCLUDED_ */

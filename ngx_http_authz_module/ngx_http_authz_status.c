@@ -107,6 +107,9 @@ ngx_http_authz_status_reason_t  ngx_http_authz_status_reasons[] = {
       ngx_string("revocation list too old") },
     { ngx_string("revocation_stale"), ngx_string("other") },
 
+    { ngx_string("key_unavailable"), ngx_string("no usable key") },
+    { ngx_string("key_unavailable"), ngx_string("other") },
+
     { ngx_string("internal"), ngx_string("internal error") },
 
     /* the last row: an error not listed above */

@@ -23,7 +23,7 @@
 #define NGX_HTTP_AUTHZ_STATUS_RESULTS    3
 
 /* rows of ngx_http_authz_status_reasons[] */
-#define NGX_HTTP_AUTHZ_STATUS_REASONS    39
+#define NGX_HTTP_AUTHZ_STATUS_REASONS    41
 
 
 /* one (error, reason) row of authz_denials_total: a closed set */

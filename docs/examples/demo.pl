@@ -216,6 +216,12 @@ sub write_config {
             default_type  text/plain;
             return  200 "uid=\$http_x_user_id tid=\$http_x_tenant_id perms=\$http_x_user_permissions svc=\$http_x_user_services\\n";
         }
+
+        # the issuer's JWKS endpoint of the demo: the gateway fetches it
+        location = /.well-known/jwks.json {
+            default_type  application/json;
+            alias  $dir/published-jwks.json;
+        }
     }
 EOF
 
@@ -225,6 +231,18 @@ EOF
 
     spew("$dir/nginx.conf", $conf);
     revoke($dir, {});
+    publish($dir, "$KEYS/jwks.json");
+}
+
+# the JWKS the demo issuer publishes, replaced the atomic way
+sub publish {
+    my ($dir, @files) = @_;
+
+    my @keys = map { @{ JSON::PP->new->decode(slurp($_))->{keys} } } @files;
+    spew("$dir/published-jwks.json.tmp",
+        JSON::PP->new->canonical->encode({ keys => \@keys }) . "\n");
+    rename "$dir/published-jwks.json.tmp", "$dir/published-jwks.json"
+        or fail("rename $dir/published-jwks.json: $!");
 }
 
 # the revocation list, written the atomic way: a new file renamed over it
@@ -605,6 +623,64 @@ for my $s (@scenarios) {
         $r->{body} =~ s/\s+\z//r];
 }
 
+# a key rotation: the issuer signs with a new key "dev-2"; before it is
+# published its tokens are refused, once it is, the first one is
+# accepted after exactly one fetch of the JWKS, with no reload
+
+{
+    my ($rc, $out) = run_cmd('openssl', 'genpkey', '-algorithm', 'RSA',
+        '-pkeyopt', 'rsa_keygen_bits:2048', '-out', "$DIR/dev-2.pem");
+    fail("openssl genpkey: $out") if $rc;
+    ($rc, $out) = run_cmd('openssl', 'pkey', '-in', "$DIR/dev-2.pem",
+        '-pubout', '-out', "$DIR/dev-2.pub");
+    fail("openssl pkey: $out") if $rc;
+    ($rc, $out) = run_cmd($MINT, '--jwks', "$DIR/dev-2.pub", '--kid', 'dev-2');
+    fail("authz-mint --jwks: $out") if $rc;
+    spew("$DIR/dev-2.jwks.json", $out);
+
+    my ($mrc, $new) = run_cmd($MINT, '--key', "$DIR/dev-2.pem", '--kid',
+        'dev-2', '--iss', $ISS, '--aud', $AUD, '--sub', 'erin', '--tenant',
+        'acme', '--role', 'role_viewer', @all);
+    $new =~ s/\s+\z//;
+    fail("authz-mint: $new") if $mrc;
+
+    my $master = read_pid();
+    my $path = '/api/blog/acme/posts/17';
+
+    for my $step (['new key dev-2, not published', '401 invalid_token', 1],
+                  ['new key dev-2, published', 200, 1])
+    {
+        my ($name, $expect, $want) = @$step;
+
+        if ($expect eq '200') {
+            publish($DIR, "$KEYS/jwks.json", "$DIR/dev-2.jwks.json");
+            Time::HiRes::sleep(1.1);    # past kid_refresh=1s
+        }
+
+        my $before = key_fetches();
+        my $r = request(GET => $path, Authorization => "Bearer $new");
+        my $fetches = key_fetches() - $before;
+
+        my $got = $r->{status} // 'no answer';
+        my $saw;
+        if ($got eq '200') {
+            $saw = $r->{body} =~ s/\s+\z//r;
+        } else {
+            my $b = eval { $json->decode($r->{body}) } // {};
+            $got .= " $b->{error}" if defined $b->{error};
+            $saw = join ': ', grep { defined } @$b{qw(error error_description)};
+        }
+        $saw .= "; $fetches JWKS fetch" . ($fetches == 1 ? '' : 'es')
+            . (read_pid() == $master ? ', no reload' : ', RELOADED');
+
+        my $ok = $got eq $expect && $fetches == $want
+            && read_pid() == $master;
+        $failed++ unless $ok;
+        push @rows, [$ok ? '' : '!!', $name, 'erin', "GET $path", $expect,
+            $got, $saw];
+    }
+}
+
 # the counters after the scenarios, as Prometheus would scrape them
 my $scrape = request(GET => '/authz_status');
 
@@ -618,7 +694,9 @@ print "\nbob* = bob's editor token, expired, with a flipped signature,"
     . "  The spoofed requests also send\nX-User-Id: admin and"
     . " X-User-Permissions: $owner.\n"
     . "Then bob is revoked (\"sub\": {\"bob\": now} in revoked.json,"
-    . " renamed over the list,\nno reload).\n";
+    . " renamed over the list,\nno reload), and the issuer rotates to a new"
+    . " key dev-2 (erin's token): refused\nwhile unpublished, accepted once"
+    . " published, with one JWKS fetch and no reload.\n";
 print "\nGET /authz_status after the scenarios (docs/metrics.md), the series"
     . " that are not 0:\n\n",
     grep { !/^#/ && !/ 0$/ } split /^/, $scrape->{body} // '';
@@ -652,6 +730,13 @@ sub print_table {
     $line->($rows[0]);
     $line->([map { '-' x ($w[$_] || length $rows[0][$_]) } 0 .. $#{ $rows[0] }]);
     $line->($_) for @rows[1 .. $#rows];
+}
+
+# the successful fetches of the issuer's JWKS so far (authz_status)
+sub key_fetches {
+    my $r = request(GET => '/authz_status');
+    my ($n) = ($r->{body} // '') =~ /^authz_key_fetches_total\{source="\/_authz\/jwks",result="ok"\} (\d+)$/m;
+    return $n // 0;
 }
 
 # one HTTP/1.0 request to the gateway; { status, status_line, headers, body }
