@@ -215,7 +215,8 @@ sub doc_blocks {
     close $fh;
 
     my %b;
-    while ($text =~ /<!-- provider-test: (\S+) (\S+) -->\n```\w+\n(.*?)^```/msg) {
+    my $re = qr/<!-- provider-test: (\S+) (\S+) -->\n```\w+\n(.*?)^```/ms;
+    while ($text =~ /$re/g) {
         die "$path: two \"$1 $2\" blocks\n" if exists $b{$1}{$2};
         $b{$1}{$2} = $3;
     }
