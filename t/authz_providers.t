@@ -256,8 +256,13 @@ sub run_recipe {
             $t->write_file("jwks-root$1", $set);
             "proxy_pass http://127.0.0.1:%%PORT_8082%%$1;"
         }e or die "$name: no proxy_pass https:// in the keys block\n";
-        $t->write_file('authz/jwks-proxy.conf',
-            $blocks{common}{'jwks-proxy'});
+        # (the CA bundle is in Debian's ca-certificates, which a fresh
+        # machine may lack: nginx -t would fail on the missing file)
+        my $proxy = $blocks{common}{'jwks-proxy'};
+        my $ca = keydir() . '/k1.crt';
+        $proxy =~ s{(proxy_ssl_trusted_certificate\s+)(\S+);}{
+            -e $2 ? "$1$2;" : "$1$ca;" }e;
+        $t->write_file('authz/jwks-proxy.conf', $proxy);
         $jwks_server = <<"EOF";
     authz_key_cache zone=authz_keys:1m;
 
