@@ -70,6 +70,11 @@ my $key = keydir() . '/k2.key';
 my %NODE;
 END { stop_node($_) for keys %NODE }
 
+# killed: the providers go too (they also exit when this process is gone)
+for my $sig (qw(INT TERM HUP PIPE)) {
+    $SIG{$sig} = sub { stop_node($_) for keys %NODE; exit 1 };
+}
+
 start_node('idp', $port, $issuer, $key);
 start_node('idp_past', $t->port('idp_past'), $issuer, $key, -7200);
 

@@ -21,7 +21,7 @@
 // the signing key, published at the jwks_uri with "kid" "oidc-test-1".
 // CLOCK_OFFSET: seconds added to the provider's clock (negative: tokens
 // issued in the past, already expired).  Prints "listening PORT" when
-// ready; stops on SIGTERM.
+// ready; stops on SIGTERM, and when the process that started it exits.
 
 import { readFileSync } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
@@ -95,4 +95,24 @@ const server = provider.listen(Number(port), '127.0.0.1', () => {
     console.log(`listening ${port}`);
 });
 
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGTERM', () => process.exit(0));
+
+// the test that started it is gone (killed without its cleanup): stop too.
+// The parent is read from the kernel (process.ppid is cached); imports
+// run first, so the parent may be gone already (then this is init, 1).
+function ppid() {
+    try {
+        const stat = readFileSync('/proc/self/stat', 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+        return process.ppid;
+    }
+}
+
+const parent = ppid();
+
+setInterval(() => {
+    if (parent === 1 || ppid() !== parent) {
+        process.exit(0);
+    }
+}, 500).unref();
