@@ -120,6 +120,44 @@ http {
     }
 
     server {
+        listen       127.0.0.1:%%PORT_8082%%;
+        server_name  localhost;
+
+        authz on;
+        authz_key_file %%KEYDIR%%/k1.pub kid=k1;
+        authz_claim_header X-User-Email email;
+
+        location / {
+            proxy_pass http://127.0.0.1:%%PORT_8081%%;
+        }
+
+        # a level of its own: the server's X-User-Email is not forwarded
+        # here, but a client's copy must not pass either
+        location /groups/ {
+            authz_claim_header X-Groups groups;
+            proxy_pass http://127.0.0.1:%%PORT_8081%%;
+        }
+
+        location /groups/off/ {
+            authz off;
+            authz_claim_header X-Groups groups;
+            proxy_pass http://127.0.0.1:%%PORT_8081%%;
+        }
+
+        location /redirect/ {
+            authz_claim_header X-Other sub;
+            error_page 404 = @groups;
+            proxy_intercept_errors on;
+            proxy_pass http://127.0.0.1:%%PORT_8081%%/404;
+        }
+
+        location @groups {
+            authz_claim_header X-Groups groups;
+            proxy_pass http://127.0.0.1:%%PORT_8081%%;
+        }
+    }
+
+    server {
         listen       127.0.0.1:%%PORT_8081%%;
         server_name  localhost;
 
@@ -127,7 +165,14 @@ http {
             default_type text/plain;
             return 200 "typ=$http_x_typ
 injected=$http_x_injected
+email=$http_x_user_email
+groups=$http_x_groups
+other=$http_x_other
 ";
+        }
+
+        location /404 {
+            return 404;
         }
     }
 }
@@ -245,6 +290,35 @@ is($r->{status}, 401, 'typ with CRLF: 401');
 ok(!exists $r->{headers}{'x-injected'}, 'typ with CRLF: no response header');
 unlike($r->{raw}, qr/\r\nX-Injected/i, 'typ with CRLF: no CRLF in the response');
 
+
+# authz_claim_header at two levels: the location's list replaces the
+# server's for forwarding, but client copies of every name go
+
+my @spoof = ('X-User-Email' => 'root@evil', 'X-Groups' => 'admins',
+    'X-Other' => 'evil');
+my $ct = mint(email => 'alice@example.com', groups => ['sales']);
+
+$r = $t->get('/x', port => 8082, headers => \@spoof, token => $ct);
+is(echo($r)->{email}, 'alice@example.com', 'claim header: server level');
+
+$r = $t->get('/groups/x', port => 8082, headers => \@spoof,
+    token => $ct);
+is(echo($r)->{groups}, 'sales', 'claim header: location level');
+is(echo($r)->{email}, '', 'claim header: client copy of the server level'
+    . ' name removed where a location sets its own');
+
+$r = $t->get('/groups/off/x', port => 8082, headers => \@spoof);
+is($r->{status}, 200, 'claim header, authz off: 200');
+is(echo($r)->{email}, '', 'claim header, authz off: server level name'
+    . ' removed');
+is(echo($r)->{groups}, '', 'claim header, authz off: own name removed');
+
+$r = $t->get('/redirect/x', port => 8082, headers => \@spoof,
+    token => $ct);
+is(echo($r)->{groups}, 'sales', 'claim header, error_page: set');
+is(echo($r)->{email}, '', 'claim header, error_page: server name removed');
+is(echo($r)->{other}, '', 'claim header, error_page: first location\'s'
+    . ' header removed');
 
 # a signed token with such a typ is refused too; a printable one is not
 
