@@ -215,6 +215,7 @@ typedef struct {
     ngx_flag_t                  wildcards;
     ngx_uint_t                  log_level;     /* of the deny line */
     ngx_array_t                *claim_headers; /* authz_claim_header */
+    ngx_array_t                *claim_strip;   /* names of every level */
     ngx_uint_t                  claims_explicit; /* AUTHZ_CLAIM_* set */
 
     /* set by merge from the above, read by the request path */
