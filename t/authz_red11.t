@@ -320,6 +320,15 @@ is(echo($r)->{email}, '', 'claim header, error_page: server name removed');
 is(echo($r)->{other}, '', 'claim header, error_page: first location\'s'
     . ' header removed');
 
+# sub and tenant in the deny line: a '"' cannot end the field
+
+$r = $t->get('/roles/x', token => mint(sub => 'x"requirement:"none',
+    tid => 'a"b\\'));
+is($r->{status}, 403, 'sub with a quote: 403');
+like($t->error_log(nodebug => 1),
+    qr/sub: "x\\"requirement:\\"none", tenant: "a\\"b\\\\", requirement: "blog/,
+    'sub and tenant escaped in the deny line');
+
 # a signed token with such a typ is refused too; a printable one is not
 
 $r = $t->get('/typhdr/x', token => mint(_header => { typ => "JWT\nX: 1" }));
