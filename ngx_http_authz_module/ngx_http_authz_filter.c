@@ -15,8 +15,6 @@ static ngx_int_t ngx_http_authz_www_authenticate(ngx_http_request_t *r,
     const char *description, const authz_req_t *req);
 static ngx_int_t ngx_http_authz_log_value(ngx_http_request_t *r,
     ngx_str_t *value, ngx_str_t *out);
-static ngx_int_t ngx_http_authz_log_escaped(ngx_http_request_t *r,
-    ngx_str_t *value, ngx_str_t *out);
 static ngx_int_t ngx_http_authz_log_refused(ngx_http_request_t *r,
     ngx_http_authz_eval_t *eval, ngx_str_t *out);
 static ngx_uint_t ngx_http_authz_error_page(ngx_http_request_t *r,
@@ -175,7 +173,7 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
 
 /* a verified value ("sub", the tenant) for the log line: escaped, whole */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_authz_log_escaped(ngx_http_request_t *r, ngx_str_t *value,
     ngx_str_t *out)
 {

@@ -355,6 +355,8 @@ ngx_int_t ngx_http_authz_deny(ngx_http_request_t *r,
     ngx_http_authz_eval_t *eval, ngx_uint_t status, const char *error,
     const char *reason, const authz_req_t *req);
 ngx_int_t ngx_http_authz_filter_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_authz_log_escaped(ngx_http_request_t *r, ngx_str_t *value,
+    ngx_str_t *out);
 
 ngx_int_t ngx_http_authz_add_variables(ngx_conf_t *cf);
 
