@@ -23,11 +23,12 @@ struct ngx_http_authz_key_wait_s {
     ngx_msec_t                      deadline;
     ngx_uint_t                      stamp;
     ngx_uint_t                      expired;
+    ngx_uint_t                      pending;  /* its waited fetches */
 };
 
 
 static ngx_int_t ngx_http_authz_key_fetch(ngx_http_request_t *r,
-    ngx_http_authz_key_request_t *kr, ngx_uint_t background);
+    ngx_http_authz_key_request_t *kr, ngx_http_authz_key_wait_t *w);
 static void ngx_http_authz_key_fetch_cleanup(void *data);
 static ngx_int_t ngx_http_authz_key_wait(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx);
@@ -423,6 +424,16 @@ ngx_http_authz_key_request_access(ngx_http_request_t *r,
     ngx_http_authz_key_state_t      st;
     ngx_http_authz_key_request_t  **krs;
 
+    /*
+     * every pass of the phase handler starts here: a poll of an earlier
+     * pass must not run the phases again once this one has decided
+     * (a subrequest's end woke this request while the poll timer ran)
+     */
+
+    if (ctx->key_wait != NULL && ctx->key_wait->event.timer_set) {
+        ngx_del_timer(&ctx->key_wait->event);
+    }
+
     if (eval->state == NGX_HTTP_AUTHZ_TOKEN_PENDING) {
         return ngx_http_authz_key_wait(r, alcf, ctx);
     }
@@ -440,7 +451,7 @@ ngx_http_authz_key_request_access(ngx_http_request_t *r,
             /* stale-while-revalidate */
 
             if (st.due && st.can_fetch) {
-                rc = ngx_http_authz_key_fetch(r, krs[i], 1);
+                rc = ngx_http_authz_key_fetch(r, krs[i], NULL);
 
                 if (rc == NGX_ERROR) {
                     return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -551,7 +562,7 @@ ngx_http_authz_key_wait(ngx_http_request_t *r,
         in_flight += st.in_flight;
 
         if (st.can_fetch && (!st.usable || st.kid_window)) {
-            rc = ngx_http_authz_key_fetch(r, krs[i], 0);
+            rc = ngx_http_authz_key_fetch(r, krs[i], w);
 
             if (rc == NGX_ERROR) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -563,8 +574,12 @@ ngx_http_authz_key_wait(ngx_http_request_t *r,
         }
     }
 
-    if (started) {
-        /* the end of the subrequest runs the phases again */
+    if (started || w->pending) {
+        /*
+         * the end of each subrequest runs the phases again; the request
+         * goes on only when none of its own fetches is in flight (the
+         * end of a waited subrequest must find it still waiting)
+         */
         return NGX_AGAIN;
     }
 
@@ -657,7 +672,7 @@ ngx_http_authz_key_wait_cleanup(void *data)
 
 static ngx_int_t
 ngx_http_authz_key_fetch(ngx_http_request_t *r,
-    ngx_http_authz_key_request_t *kr, ngx_uint_t background)
+    ngx_http_authz_key_request_t *kr, ngx_http_authz_key_wait_t *w)
 {
     ngx_uint_t                   seq, flags;
     ngx_msec_t                   now, timeout;
@@ -709,6 +724,11 @@ ngx_http_authz_key_fetch(ngx_http_request_t *r,
     fetch->kr = kr;
     fetch->seq = seq;
 
+    if (w != NULL) {
+        fetch->pending = &w->pending;
+        w->pending++;
+    }
+
     cln->handler = ngx_http_authz_key_fetch_cleanup;
     cln->data = fetch;
 
@@ -716,12 +736,12 @@ ngx_http_authz_key_fetch(ngx_http_request_t *r,
     ps->data = fetch;
 
     flags = NGX_HTTP_SUBREQUEST_IN_MEMORY
-            | (background ? NGX_HTTP_SUBREQUEST_BACKGROUND
-                          : NGX_HTTP_SUBREQUEST_WAITED);
+            | ((w == NULL) ? NGX_HTTP_SUBREQUEST_BACKGROUND
+                           : NGX_HTTP_SUBREQUEST_WAITED);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "authz key set \"%V\" fetch, background:%ui",
-                   &kr->uri, background);
+                   "authz key set \"%V\" fetch, background:%d",
+                   &kr->uri, w == NULL);
 
     if (ngx_http_subrequest(r, &kr->uri, NULL, &sr, ps, flags) != NGX_OK) {
         /* the cleanup releases the owner word */

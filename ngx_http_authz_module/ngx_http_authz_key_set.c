@@ -417,6 +417,10 @@ ngx_http_authz_key_release(ngx_http_authz_key_fetch_t *fetch)
     fetch->done = 1;
     slot = fetch->kr->slot;
 
+    if (fetch->pending != NULL) {
+        (*fetch->pending)--;
+    }
+
     ngx_shmtx_lock(&fetch->kr->shpool->mutex);
 
     if (slot->owner == ngx_pid && slot->owner_seq == fetch->seq) {
@@ -726,6 +730,10 @@ ngx_http_authz_key_publish(ngx_log_t *log, ngx_http_authz_key_fetch_t *fetch,
     slot = kr->slot;
     now = ngx_current_msec;
     copy = NULL;
+
+    if (fetch->pending != NULL) {
+        (*fetch->pending)--;
+    }
 
     ngx_shmtx_lock(&kr->shpool->mutex);
 
