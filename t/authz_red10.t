@@ -91,6 +91,24 @@ $L1
 $L2
         }
 
+        location /exact/ {
+            authz_key_request /_jwks_e max_size=2k;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location = /_jwks_e {
+$L1
+        }
+
+        location /over/ {
+            authz_key_request /_jwks_o max_size=2k;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location = /_jwks_o {
+$L1
+        }
+
         location /chunked/ {
             authz_key_request /_jwks_c;
             proxy_pass http://%%ECHO%%;
@@ -111,7 +129,7 @@ $idp->start;
 $idp2->start;
 $slow->mode('slow:0.5');
 $slow->start;
-$t->run->plan(8);
+$t->run->plan(14);
 
 ###############################################################################
 
@@ -128,7 +146,6 @@ is($idp2->fetches, 1, 'one fetch of the second');
 $r = $t->get('/two-slow/', token => mint(_key => 'k2', sub => 'bob'));
 is($r->{status}, 200, 'two cold sets, slow upstream: 200');
 is($slow->fetches, 1, 'two cold sets, slow upstream: one upstream request');
-diag($t->error_log(nodebug => 1)) if $ENV{TEST_VERBOSE};
 
 # a provider that answers chunked (HTTP/1.1 upstream): the decoded body
 
@@ -137,6 +154,33 @@ $r = $t->get('/chunked/', token => mint(_key => 'k1', sub => 'alice'));
 is($r->{status}, 200, 'chunked answer: keys usable');
 is($idp->fetches, 3, 'chunked answer: one fetch');
 $idp->mode('ok');
+
+# a body of exactly max_size is accepted, one byte more is not
+
+sub jwks_of_size {
+    my ($size) = @_;
+    $idp->publish('k1');
+    my $jwks = $t->read_file('idp/jwks');
+    $jwks =~ s/^\{/{"pad":"",/ or die;
+    my $pad = 'x' x ($size - length $jwks);
+    $jwks =~ s/"pad":""/"pad":"$pad"/;
+    open my $fh, '>', $t->testdir . '/idp/jwks' or die;
+    print $fh $jwks;
+    close $fh;
+    return length $jwks;
+}
+
+is(jwks_of_size(2048), 2048, 'a JWKS of 2048 bytes');
+my $n = $idp->fetches;
+is($t->get('/exact/', token => mint(_key => 'k1'))->{status}, 200,
+    'max_size: a body of exactly max_size is accepted');
+is(jwks_of_size(2049), 2049, 'a JWKS of 2049 bytes');
+$r = $t->get('/over/', token => mint(_key => 'k1'));
+is($r->{status}, 503, 'max_size + 1: refused, no key');
+is($idp->fetches, $n + 2, 'one fetch each');
+like($t->error_log(nodebug => 1), qr/"\/_jwks_o": fetch failed \(too_large\)/,
+    'max_size + 1: too_large');
+$idp->publish('k1');
 
 $t->stop;
 $idp->stop;
