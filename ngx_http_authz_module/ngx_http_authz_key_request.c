@@ -29,6 +29,8 @@ struct ngx_http_authz_key_wait_s {
 
 static ngx_int_t ngx_http_authz_key_fetch(ngx_http_request_t *r,
     ngx_http_authz_key_request_t *kr, ngx_http_authz_key_wait_t *w);
+static ngx_int_t ngx_http_authz_key_fetch_headers(ngx_http_request_t *r,
+    ngx_http_request_t *sr);
 static void ngx_http_authz_key_fetch_cleanup(void *data);
 static ngx_int_t ngx_http_authz_key_wait(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx);
@@ -747,6 +749,52 @@ ngx_http_authz_key_fetch(ngx_http_request_t *r,
         /* the cleanup releases the owner word */
         return NGX_ERROR;
     }
+
+    /* the cleanup releases the owner word on an error here too */
+
+    return ngx_http_authz_key_fetch_headers(r, sr);
+}
+
+
+/*
+ * a fetch is the module's request, not the client's: the subrequest
+ * starts with the client's headers and body, and none of them may reach
+ * the provider or decide the fetch, whatever the location passes on
+ * (Authorization, Cookie, X-User-*; a Content-Length above the
+ * location's client_max_body_size fails the fetch with 413, and one
+ * sent without its body makes the provider wait): only Host is kept
+ */
+
+static ngx_int_t
+ngx_http_authz_key_fetch_headers(ngx_http_request_t *r,
+    ngx_http_request_t *sr)
+{
+    ngx_table_elt_t  *h;
+
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+
+    if (ngx_list_init(&sr->headers_in.headers, r->pool, 1,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    sr->headers_in.content_length_n = -1;
+    sr->headers_in.keep_alive_n = -1;
+    sr->headers_in.server = r->headers_in.server;
+
+    if (r->headers_in.host != NULL) {
+        h = ngx_list_push(&sr->headers_in.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        *h = *r->headers_in.host;
+        sr->headers_in.host = h;
+    }
+
+    sr->request_body = NULL;
 
     return NGX_OK;
 }

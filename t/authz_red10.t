@@ -109,6 +109,33 @@ $L1
 $L1
         }
 
+        # the fetch location of docs/providers.md as an operator may
+        # write it: client headers passed, no client_max_body_size 0,
+        # no Content-Length ""; an upload location allows large bodies
+
+        location /upload/ {
+            client_max_body_size 10m;
+            authz_key_request /_jwks_u;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location = /_jwks_u {
+            internal;
+            authz off;
+            proxy_pass http://127.0.0.1:$IDP2/jwks;
+        }
+
+        location /upload2/ {
+            authz_key_request /_jwks_u2;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location = /_jwks_u2 {
+            internal;
+            authz off;
+            proxy_pass http://127.0.0.1:$IDP2/jwks;
+        }
+
         location /chunked/ {
             authz_key_request /_jwks_c;
             proxy_pass http://%%ECHO%%;
@@ -129,7 +156,7 @@ $idp->start;
 $idp2->start;
 $slow->mode('slow:0.5');
 $slow->start;
-$t->run->plan(14);
+$t->run->plan(21);
 
 ###############################################################################
 
@@ -155,6 +182,27 @@ is($r->{status}, 200, 'chunked answer: keys usable');
 is($idp->fetches, 3, 'chunked answer: one fetch');
 $idp->mode('ok');
 
+# the fetch is not the client's request: none of its headers, nor the
+# length of its body, reaches the provider or fails the fetch (413)
+
+my $n = $idp2->fetches;
+$r = $t->req('POST', '/upload/', token => mint(_key => 'k2', sub => 'bob'),
+    headers => [ Cookie => 'session=secret', 'X-User-Id' => 'mallory',
+        'Content-Length' => 2000000 ], timeout => 5);
+isnt($r->{status}, 503, 'a large upload does not fail the fetch');
+is($idp2->fetches, $n + 1, 'one fetch for the upload');
+$r = $t->req('POST', '/upload2/', token => mint(_key => 'k2', sub => 'bob'),
+    headers => [ Cookie => 'session=secret', 'X-User-Id' => 'mallory' ],
+    body => '0123456789', timeout => 5);
+is($r->{status}, 200, 'a small upload, a fetch with the client headers');
+is($idp2->fetches, $n + 2, 'one fetch for it');
+my $h = ($idp2->requests)[-1]{headers};
+ok(!exists $h->{authorization} && !exists $h->{cookie}
+    && !exists $h->{'x-user-id'}, 'no client header reaches the provider')
+    or diag(explain $h);
+ok(!exists $h->{'content-length'}, 'nor the length of the client body');
+like(($idp2->requests)[-1]{line}, qr/^GET /, 'the fetch is a GET');
+
 # a body of exactly max_size is accepted, one byte more is not
 
 sub jwks_of_size {
@@ -171,7 +219,7 @@ sub jwks_of_size {
 }
 
 is(jwks_of_size(2048), 2048, 'a JWKS of 2048 bytes');
-my $n = $idp->fetches;
+$n = $idp->fetches;
 is($t->get('/exact/', token => mint(_key => 'k1'))->{status}, 200,
     'max_size: a body of exactly max_size is accepted');
 is(jwks_of_size(2049), 2049, 'a JWKS of 2049 bytes');
