@@ -240,7 +240,7 @@ ngx_http_authz_key_request_init(ngx_conf_t *cf)
 {
     u_char                         *p;
     ngx_str_t                      *name;
-    ngx_uint_t                      i;
+    ngx_uint_t                      i, j;
     ngx_http_authz_key_request_t  **krs, *kr;
     ngx_http_authz_main_conf_t     *amcf;
     ngx_http_core_srv_conf_t       *cscf;
@@ -280,6 +280,35 @@ ngx_http_authz_key_request_init(ngx_conf_t *cf)
 
         *p++ = ' ';
         ngx_memcpy(p, kr->uri.data, kr->uri.len);
+    }
+
+    /*
+     * one id is one set: two servers (or a server and the http level)
+     * with one server_name and one URI share the keys fetched through
+     * either, even when their locations proxy to two providers
+     */
+
+    for (i = 0; i < amcf->key_requests->nelts; i++) {
+        for (j = 0; j < i; j++) {
+            if (krs[j]->server == krs[i]->server
+                || krs[j]->id.len != krs[i]->id.len
+                || ngx_memcmp(krs[j]->id.data, krs[i]->id.data,
+                              krs[i]->id.len)
+                   != 0)
+            {
+                continue;
+            }
+
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "\"authz_key_request %V\" in %V:%ui and in "
+                          "%V:%ui of another server share one key set "
+                          "(same server_name and URI): both must reach "
+                          "the same provider, or give the servers "
+                          "different names or the sets different URIs",
+                          &krs[i]->uri, &krs[j]->file, krs[j]->line,
+                          &krs[i]->file, krs[i]->line);
+            break;
+        }
     }
 
     return NGX_OK;

@@ -156,7 +156,7 @@ $idp->start;
 $idp2->start;
 $slow->mode('slow:0.5');
 $slow->start;
-$t->run->plan(21);
+$t->run->plan(23);
 
 ###############################################################################
 
@@ -229,6 +229,42 @@ is($idp->fetches, $n + 2, 'one fetch each');
 like($t->error_log(nodebug => 1), qr/"\/_jwks_o": fetch failed \(too_large\)/,
     'max_size + 1: too_large');
 $idp->publish('k1');
+
+# two servers without server_name and one URI share one set: nginx -t
+# says so, with both places; two names do not share
+
+sub two_servers {
+    my ($name1, $name2) = @_;
+    return <<"C";
+%%TEST_GLOBALS%%
+events {
+}
+http {
+    %%TEST_GLOBALS_HTTP%%
+    authz_key_cache zone=keys:1m;
+    server {
+        listen 127.0.0.1:%%PORT_8081%%;
+        $name1
+        authz on;
+        authz_key_request /_jwks;
+        location = /_jwks { authz off; proxy_pass http://127.0.0.1:$IDP/; }
+    }
+    server {
+        listen 127.0.0.1:%%PORT_8082%%;
+        $name2
+        authz on;
+        authz_key_request /_jwks;
+        location = /_jwks { authz off; proxy_pass http://127.0.0.1:$IDP2/; }
+    }
+}
+C
+}
+
+my ($rc, $out) = $t->nginx_t(two_servers('', ''));
+like($out, qr/\[warn\].*"authz_key_request \/_jwks" in \S+nginx_t\.conf:11 and in \S+nginx_t\.conf:18 of another server share one key set/,
+    'nginx -t: two servers share one set') or diag($out);
+($rc, $out) = $t->nginx_t(two_servers('server_name a;', 'server_name b;'));
+unlike($out, qr/share one key set/, 'nginx -t: two names, two sets');
 
 $t->stop;
 $idp->stop;
