@@ -136,6 +136,21 @@ $L1
             proxy_pass http://127.0.0.1:$IDP2/jwks;
         }
 
+        # the default subrequest_output_buffer_size (one page): a larger
+        # key set fails the fetch, and only the fetch
+
+        location /bigbody/ {
+            authz_key_request /_jwks_big;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location = /_jwks_big {
+            internal;
+            authz off;
+            proxy_pass_request_headers off;
+            proxy_pass http://127.0.0.1:$IDP/jwks;
+        }
+
         location /chunked/ {
             authz_key_request /_jwks_c;
             proxy_pass http://%%ECHO%%;
@@ -156,7 +171,7 @@ $idp->start;
 $idp2->start;
 $slow->mode('slow:0.5');
 $slow->start;
-$t->run->plan(23);
+$t->run->plan(26);
 
 ###############################################################################
 
@@ -228,6 +243,21 @@ is($r->{status}, 503, 'max_size + 1: refused, no key');
 is($idp->fetches, $n + 2, 'one fetch each');
 like($t->error_log(nodebug => 1), qr/"\/_jwks_o": fetch failed \(too_large\)/,
     'max_size + 1: too_large');
+
+# a key set over subrequest_output_buffer_size: nginx closes the
+# connection of the request that fetched it ("too big subrequest
+# response"); the fetch counts as failed and backs off, so that the
+# next requests are 503 at once instead of fetching, and being closed,
+# one after the other
+
+jwks_of_size(20000);
+$n = $idp->fetches;
+$t->get('/bigbody/', token => mint(_key => 'k1'));
+$r = $t->get('/bigbody/', token => mint(_key => 'k1'));
+is($r->{status}, 503, 'a set over subrequest_output_buffer_size: 503');
+is($idp->fetches, $n + 1, 'after one fetch, then backoff');
+like($t->error_log(nodebug => 1), qr/"\/_jwks_big": fetch failed/,
+    'the fetch failed') or diag(join "\n", grep { /_jwks_big/ } split /\n/, $t->error_log(nodebug => 1));
 $idp->publish('k1');
 
 # two servers without server_name and one URI share one set: nginx -t
