@@ -29,6 +29,8 @@ struct ngx_http_authz_key_wait_s {
 
 static ngx_int_t ngx_http_authz_key_fetch(ngx_http_request_t *r,
     ngx_http_authz_key_request_t *kr, ngx_http_authz_key_wait_t *w);
+static ngx_http_core_loc_conf_t *ngx_http_authz_key_location(
+    ngx_http_location_tree_node_t *node, ngx_str_t *uri);
 static ngx_int_t ngx_http_authz_key_fetch_headers(ngx_http_request_t *r,
     ngx_http_request_t *sr);
 static void ngx_http_authz_key_fetch_cleanup(void *data);
@@ -241,9 +243,11 @@ ngx_http_authz_key_request_init(ngx_conf_t *cf)
     u_char                         *p;
     ngx_str_t                      *name;
     ngx_uint_t                      i, j;
+    ngx_http_core_srv_conf_t      **cscfp, *cscf;
+    ngx_http_core_loc_conf_t       *clcf;
+    ngx_http_core_main_conf_t      *cmcf;
     ngx_http_authz_key_request_t  **krs, *kr;
     ngx_http_authz_main_conf_t     *amcf;
-    ngx_http_core_srv_conf_t       *cscf;
 
     amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_authz_module);
 
@@ -311,7 +315,97 @@ ngx_http_authz_key_request_init(ngx_conf_t *cf)
         }
     }
 
+    /* the answer must fit the buffer of the location that fetches it */
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+    cscfp = cmcf->servers.elts;
+
+    for (i = 0; i < amcf->key_requests->nelts; i++) {
+        kr = krs[i];
+
+        for (j = 0; j < cmcf->servers.nelts; j++) {
+            cscf = cscfp[j];
+
+            if (kr->server != NULL && kr->server != cscf) {
+                continue;
+            }
+
+            clcf = cscf->ctx->loc_conf[ngx_http_core_module.ctx_index];
+            clcf = ngx_http_authz_key_location(clcf->static_locations,
+                                               &kr->uri);
+
+            if (clcf == NULL
+                || clcf->subrequest_output_buffer_size >= kr->max_size)
+            {
+                continue;
+            }
+
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "\"authz_key_request %V\" in %V:%ui: the "
+                          "\"subrequest_output_buffer_size\" of its "
+                          "location (%uz) is smaller than max_size (%uz): "
+                          "a larger key set fails every fetch",
+                          &kr->uri, &kr->file, kr->line,
+                          clcf->subrequest_output_buffer_size,
+                          kr->max_size);
+            break;
+        }
+    }
+
     return NGX_OK;
+}
+
+
+/*
+ * the prefix or exact location of a URI in a server's static location
+ * tree (ngx_http_core_find_static_location() at configuration time;
+ * regular expressions are not looked at)
+ */
+
+static ngx_http_core_loc_conf_t *
+ngx_http_authz_key_location(ngx_http_location_tree_node_t *node,
+    ngx_str_t *uri)
+{
+    u_char                    *p;
+    size_t                     len, n;
+    ngx_int_t                  rc;
+    ngx_http_core_loc_conf_t  *found;
+
+    p = uri->data;
+    len = uri->len;
+    found = NULL;
+
+    while (node != NULL) {
+        n = (len <= (size_t) node->len) ? len : node->len;
+
+        rc = ngx_filename_cmp(p, node->name, n);
+
+        if (rc != 0) {
+            node = (rc < 0) ? node->left : node->right;
+            continue;
+        }
+
+        if (len > (size_t) node->len) {
+            if (node->inclusive) {
+                found = node->inclusive;
+                node = node->tree;
+                p += n;
+                len -= n;
+                continue;
+            }
+
+            node = node->right;
+            continue;
+        }
+
+        if (len == (size_t) node->len) {
+            return node->exact ? node->exact : node->inclusive;
+        }
+
+        node = node->left;
+    }
+
+    return found;
 }
 
 

@@ -171,7 +171,7 @@ $idp->start;
 $idp2->start;
 $slow->mode('slow:0.5');
 $slow->start;
-$t->run->plan(26);
+$t->run->plan(29);
 
 ###############################################################################
 
@@ -295,6 +295,16 @@ like($out, qr/\[warn\].*"authz_key_request \/_jwks" in \S+nginx_t\.conf:11 and i
     'nginx -t: two servers share one set') or diag($out);
 ($rc, $out) = $t->nginx_t(two_servers('server_name a;', 'server_name b;'));
 unlike($out, qr/share one key set/, 'nginx -t: two names, two sets');
+
+# the answer must fit the buffer of the location that fetches it
+
+like($out, qr/\[warn\].*"authz_key_request \/_jwks" in \S+nginx_t\.conf:11: the "subrequest_output_buffer_size" of its location \(\d+\) is smaller than max_size \(65536\)/,
+    'nginx -t: subrequest_output_buffer_size below max_size');
+($rc, $out) = $t->nginx_t(two_servers('server_name a; subrequest_output_buffer_size 64k;',
+    'server_name b; subrequest_output_buffer_size 64k;'));
+unlike($out, qr/subrequest_output_buffer_size/, 'nginx -t: a buffer of max_size')
+    or diag($out);
+is($rc, 0, 'nginx -t: ok');
 
 $t->stop;
 $idp->stop;
