@@ -764,6 +764,26 @@ ngx_http_authz_key_publish(ngx_log_t *log, ngx_http_authz_key_fetch_t *fetch,
         slot->owner = 0;
     }
 
+    /*
+     * a fetch that outlived its deadline, answered after a newer one
+     * had its outcome: an older answer never replaces a newer set
+     */
+
+    if (fetch->seq < slot->applied_seq) {
+        slot->version++;
+        ngx_shmtx_unlock(&kr->shpool->mutex);
+
+        if (copy != NULL) {
+            ngx_slab_free(kr->shpool, copy);
+        }
+
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "authz key set \"%V\": a late answer of an older "
+                      "fetch ignored", &kr->uri);
+        return;
+    }
+
+    slot->applied_seq = fetch->seq;
     slot->version++;
     was_failing = slot->failing;
     nkept = slot->nrecs;

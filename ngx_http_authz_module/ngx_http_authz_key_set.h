@@ -38,6 +38,7 @@ typedef struct {
     ngx_pid_t                       owner;       /* 0: none in flight */
     ngx_uint_t                      owner_seq;
     ngx_msec_t                      owner_deadline;
+    ngx_uint_t                      applied_seq; /* of the last outcome */
     ngx_uint_t                      attempted;
     ngx_uint_t                      failing;
     ngx_atomic_uint_t               fetches[NGX_HTTP_AUTHZ_KEY_RESULTS];
