@@ -18,6 +18,7 @@ static ngx_uint_t ngx_http_authz_token(ngx_http_request_t *r,
     ngx_str_t *token);
 static ngx_int_t ngx_http_authz_verify(ngx_http_request_t *r,
     ngx_http_authz_ctx_t *ctx, ngx_http_authz_eval_t *eval);
+static void ngx_http_authz_registered(ngx_http_authz_eval_t *eval);
 static ngx_int_t ngx_http_authz_identity(ngx_http_request_t *r,
     ngx_http_authz_eval_t *eval);
 static ngx_int_t ngx_http_authz_copy(ngx_http_request_t *r, ngx_str_t *dst,
@@ -159,15 +160,16 @@ static ngx_int_t
 ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
     ngx_http_authz_eval_t *eval)
 {
-    u_char                      *scratch;
-    u_char                       hash[32], cached[32];
-    ngx_uint_t                   looked_up;
-    authz_err_e                  err;
-    authz_token_t                tok;
-    ngx_pool_cleanup_t          *cln;
-    const unsigned char         *trusted;
-    ngx_http_authz_loc_conf_t   *alcf;
-    ngx_http_authz_main_conf_t  *amcf;
+    u_char                        *scratch;
+    ngx_int_t                      rc;
+    ngx_uint_t                     looked_up, store, hit, cache;
+    authz_err_e                    err;
+    authz_token_t                  tok;
+    ngx_pool_cleanup_t            *cln;
+    const unsigned char           *trusted;
+    ngx_http_authz_loc_conf_t     *alcf;
+    ngx_http_authz_main_conf_t    *amcf;
+    ngx_http_authz_cache_entry_t   entry;
 
     alcf = eval->conf;
     amcf = ngx_http_get_module_main_conf(r, ngx_http_authz_module);
@@ -175,6 +177,49 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
     cln = ngx_pool_cleanup_add(r->main->pool, 0);
     if (cln == NULL) {
         return NGX_ERROR;
+    }
+
+    /* the payload is the evaluation's until the request ends */
+
+    cln->handler = ngx_http_authz_eval_cleanup;
+    cln->data = eval;
+
+    eval->cache = NGX_HTTP_AUTHZ_CACHE_OFF;
+    trusted = NULL;
+    looked_up = 0;
+    store = 0;
+    hit = 0;
+
+    /*
+     * the cache first: a hit with the claims of this location's claim
+     * settings needs no decoding (checked again in entry_read); a hit
+     * without gives the key that verified these bytes
+     */
+
+    if (amcf->cache != NULL && eval->token.len <= alcf->verify.max_size
+        && ngx_http_authz_verified_before(ctx, &eval->token, &cache) == NULL)
+    {
+        eval->cache = NGX_HTTP_AUTHZ_CACHE_MISS;
+        looked_up = 1;
+
+        if (ngx_http_authz_cache_lookup(r, &eval->token,
+                                        alcf->claims_digest, &entry)
+            == NGX_OK)
+        {
+            rc = ngx_http_authz_cache_entry_read(r, eval, &entry);
+
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            if (rc == NGX_OK) {
+                err = AUTHZ_OK;
+                hit = 1;
+                goto verified;
+            }
+
+            trusted = entry.fingerprint;
+        }
     }
 
     scratch = ngx_pnalloc(r->pool, eval->token.len + 1);
@@ -189,34 +234,15 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
         err = authz_token_check_claims(&tok, &alcf->verify, ngx_time());
     }
 
-    eval->cache = NGX_HTTP_AUTHZ_CACHE_OFF;
-    trusted = NULL;
-    looked_up = 0;
-
-    if (err == AUTHZ_OK) {
+    if (err == AUTHZ_OK && !looked_up) {
         trusted = ngx_http_authz_verified_before(ctx, &eval->token,
                                                  &eval->cache);
-    }
-
-    if (err == AUTHZ_OK && trusted == NULL && amcf->cache != NULL) {
-        eval->cache = NGX_HTTP_AUTHZ_CACHE_MISS;
-        looked_up = 1;
-
-        if (ngx_http_authz_cache_lookup(r, &eval->token, hash, cached)
-            == NGX_OK)
-        {
-            trusted = cached;
-        }
     }
 
     if (err == AUTHZ_OK) {
         err = authz_token_verify(&tok, &alcf->verify, trusted);
     }
 
-    /* the payload is the evaluation's until the request ends */
-
-    cln->handler = ngx_http_authz_eval_cleanup;
-    cln->data = eval;
     eval->payload = tok.payload;
     tok.payload = NULL;
 
@@ -224,23 +250,16 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
         ngx_memcpy(eval->fingerprint, tok.key->fingerprint, 32);
         eval->verified = 1;
 
-        /*
-         * only after a lookup of this evaluation: hash is set, and a
-         * token verified before in the request was stored then
-         */
+        /* a token verified before in the request was stored then */
 
         if (looked_up) {
-            if (trusted == cached
-                && ngx_memcmp(cached, tok.key->fingerprint, 32) == 0)
+            if (trusted == entry.fingerprint
+                && ngx_memcmp(trusted, tok.key->fingerprint, 32) == 0)
             {
                 eval->cache = NGX_HTTP_AUTHZ_CACHE_HIT;
 
             } else {
-                /* exp may be any JSON number: 1e300 must not overflow */
-
-                ngx_http_authz_cache_store(r, hash, tok.key->fingerprint,
-                    (!tok.has_exp || tok.exp >= (double) NGX_MAX_TIME_T_VALUE)
-                    ? NGX_MAX_TIME_T_VALUE : (time_t) tok.exp);
+                store = 1;
             }
         }
     }
@@ -262,18 +281,32 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
     eval->exp = tok.exp;
 
     if (err == AUTHZ_OK) {
+        ngx_http_authz_registered(eval);
+
         err = authz_identity_get(&eval->id, eval->payload, &alcf->claims,
                                  ngx_http_authz_alloc, r->pool, &tok.detail);
     }
 
+    if (store) {
+        /* exp may be any JSON number: 1e300 must not overflow */
+
+        ngx_http_authz_cache_store(r, &entry, eval,
+            (!tok.has_exp || tok.exp >= (double) NGX_MAX_TIME_T_VALUE)
+            ? NGX_MAX_TIME_T_VALUE : (time_t) tok.exp,
+            err == AUTHZ_OK);
+    }
+
+    eval->detail = tok.detail;
+
+verified:
+
     /* after the signature, a cache hit included: authz_revocation_file */
 
     if (err == AUTHZ_OK) {
-        err = ngx_http_authz_revocation_check(r, eval, &tok.detail);
+        err = ngx_http_authz_revocation_check(r, eval, &eval->detail);
     }
 
     eval->err = err;
-    eval->detail = tok.detail;
 
     if (err == AUTHZ_ERR_INTERNAL) {
         eval->state = NGX_HTTP_AUTHZ_TOKEN_ERROR;
@@ -285,13 +318,72 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
         return NGX_OK;
     }
 
-    if (ngx_http_authz_identity(r, eval) != NGX_OK) {
+    /* a hit's identity is in r->pool already */
+
+    if (!hit && ngx_http_authz_identity(r, eval) != NGX_OK) {
         return NGX_ERROR;
     }
 
     eval->state = NGX_HTTP_AUTHZ_TOKEN_VALID;
 
     return NGX_OK;
+}
+
+
+/* jti and iat, for the revocation check (a hit has them from the cache) */
+
+static void
+ngx_http_authz_registered(ngx_http_authz_eval_t *eval)
+{
+    json_t  *v;
+
+    v = json_object_get(eval->payload, "jti");
+
+    if (json_is_string(v)) {
+        eval->has_jti = 1;
+        eval->jti.data = (u_char *) json_string_value(v);
+        eval->jti.len = json_string_length(v);
+    }
+
+    v = json_object_get(eval->payload, "iat");
+
+    if (json_is_number(v)) {
+        eval->has_iat = 1;
+        eval->iat = json_number_value(v);
+    }
+}
+
+
+/*
+ * the payload, for what reads claims by name ($authz_claim_NAME): a
+ * cache hit parses it here, once, when such a thing is first read
+ */
+
+json_t *
+ngx_http_authz_eval_payload(ngx_http_request_t *r,
+    ngx_http_authz_eval_t *eval)
+{
+    u_char  *scratch;
+
+    if (eval->payload != NULL || eval->state != NGX_HTTP_AUTHZ_TOKEN_VALID
+        || eval->payload_parsed)
+    {
+        return eval->payload;
+    }
+
+    eval->payload_parsed = 1;
+
+    scratch = ngx_pnalloc(r->pool, eval->token.len + 1);
+    if (scratch == NULL) {
+        return NULL;
+    }
+
+    /* released by the cleanup of ngx_http_authz_verify() */
+
+    eval->payload = authz_token_payload_parse(eval->token.data,
+                                              eval->token.len, scratch);
+
+    return eval->payload;
 }
 
 

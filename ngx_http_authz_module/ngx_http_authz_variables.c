@@ -279,7 +279,7 @@ ngx_http_authz_claim_variable(ngx_http_request_t *r,
     eval = ngx_http_authz_variable_eval(r);
 
     if (eval == NULL || eval->state != NGX_HTTP_AUTHZ_TOKEN_VALID
-        || eval->payload == NULL)
+        || ngx_http_authz_eval_payload(r, eval) == NULL)
     {
         v->not_found = 1;
         return NGX_OK;
@@ -311,7 +311,7 @@ ngx_http_authz_prefix_variable(ngx_http_request_t *r,
     eval = ngx_http_authz_variable_eval(r);
 
     if (eval == NULL || eval->state != NGX_HTTP_AUTHZ_TOKEN_VALID
-        || eval->payload == NULL)
+        || ngx_http_authz_eval_payload(r, eval) == NULL)
     {
         v->not_found = 1;
         return NGX_OK;
