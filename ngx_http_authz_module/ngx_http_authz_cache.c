@@ -940,6 +940,9 @@ ngx_http_authz_cache_entry_read(ngx_http_request_t *r,
     eval->verified = 1;
     eval->cache = NGX_HTTP_AUTHZ_CACHE_HIT;
 
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "authz cache hit with claims");
+
     return NGX_OK;
 }
 
