@@ -38,7 +38,8 @@ GetOptions(\%o, 'requests=i', 'only=s', 'csv=s', 'module=s')
 
 my $n = $o{requests};
 my $keys = keydir();
-my $dir = tempdir('/tmp/authz-cg-XXXXXX', CLEANUP => 1);
+my $dir = tempdir('/tmp/authz-cg-XXXXXX', CLEANUP => !$ENV{AUTHZ_BENCH_KEEP});
+print "callgrind files in $dir\n" if $ENV{AUTHZ_BENCH_KEEP};
 chmod 0755, $dir;
 
 print "minting tokens...\n";
@@ -120,6 +121,7 @@ http {
         }
         location /headers/ {
             authz off;
+            proxy_set_header Connection "";
             proxy_set_header X-User-Id user_1;
             proxy_set_header X-Tenant-Id acme;
             proxy_set_header X-User-Permissions "bench:items.read,blog:posts.read,blog:posts.update,chatbot:slots.read,orders:read:team";

@@ -1034,10 +1034,17 @@ ngx_http_authz_cache_split(ngx_http_request_t *r, ngx_str_t *joined,
     size_t        k;
     authz_str_t  *a;
 
+    end = joined->data + joined->len;
     k = 1;
 
-    for (p = joined->data, end = p + joined->len; p < end; p++) {
-        k += (*p == ',');
+    for (p = joined->data; p < end; p = comma + 1) {
+        comma = memchr(p, ',', end - p);
+
+        if (comma == NULL) {
+            break;
+        }
+
+        k++;
     }
 
     a = ngx_palloc(r->pool, k * sizeof(authz_str_t));
@@ -1053,7 +1060,7 @@ ngx_http_authz_cache_split(ngx_http_request_t *r, ngx_str_t *joined,
     }
 
     for (p = joined->data; /* void */; p = comma + 1) {
-        comma = ngx_strlchr(p, end, ',');
+        comma = memchr(p, ',', end - p);
 
         a->data = p;
         a->len = (comma ? comma : end) - p;
