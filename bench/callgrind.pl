@@ -12,6 +12,11 @@
 #
 #   perl bench/callgrind.pl [--requests 200] [--only hit,miss] [--csv F]
 #                           [--module build/ngx_http_authz_module.so]
+#                           [--perms N] [--rules N] [--pad BYTES]
+#
+# --perms N: tokens with N permissions (short ones, "s:r.1f"); --rules
+# N: the location has N rules, the matching one last; --pad BYTES: a
+# claim of that many bytes (token size).  bench/growth.pl runs these.
 #
 # Prints per scenario: the access handler's instructions per request
 # (inclusive), the whole process's instructions per request (nginx,
@@ -31,10 +36,20 @@ use IO::Socket::INET;
 use Cwd qw(getcwd);
 use POSIX ();
 
-my %o = (requests => 200, only => '',
+my %o = (requests => 200, only => '', perms => 0, rules => 0, pad => 0,
     module => getcwd() . '/build/ngx_http_authz_module.so');
-GetOptions(\%o, 'requests=i', 'only=s', 'csv=s', 'module=s')
-    or die "usage: see the header of $0\n";
+GetOptions(\%o, 'requests=i', 'only=s', 'csv=s', 'module=s', 'perms=i',
+    'rules=i', 'pad=i') or die "usage: see the header of $0\n";
+
+my %extra;
+$extra{permissions} = [ 'bench:items.read',
+    map { sprintf 's:r.%x', $_ } 1 .. $o{perms} - 1 ] if $o{perms};
+$extra{pad} = 'x' x $o{pad} if $o{pad};
+
+my $rules = join '', map {
+    "            authz_rule GET /api/svc$_/items/* svc$_:items.read;\n"
+} 1 .. $o{rules} - 1;
+$rules .= "            authz_rule GET /** bench:items.read;\n" if $o{rules};
 
 my $n = $o{requests};
 my $keys = keydir();
@@ -44,8 +59,8 @@ chmod 0755, $dir;
 
 print "minting tokens...\n";
 
-my @distinct = map { bench_token($_) } 1 .. $n + 1;
-my $one = bench_token(0);
+my @distinct = map { bench_token($_, %extra) } 1 .. $n + 1;
+my $one = bench_token(0, %extra);
 my $forged = bench_forged();
 my $expired = bench_expired();
 
@@ -100,6 +115,7 @@ error_log $dir/error.log error;
 events {}
 http {
     access_log off;
+    large_client_header_buffers 4 128k;
     $cache
     upstream backend { server 127.0.0.1:$up; keepalive 16; }
     server { listen 127.0.0.1:$up; location / { return 200 "ok\\n"; } }
@@ -109,10 +125,12 @@ http {
         authz_key_file $keys/k1.pub kid=k1;
         authz_issuer https://issuer.test;
         authz_audience api.test;
+        authz_max_token_size 64k;
         proxy_http_version 1.1;
         proxy_set_header Connection "";
         location / {
             authz_require bench:items.read;
+$rules
             proxy_pass http://backend;
         }
         location /plain/ {

@@ -28,7 +28,7 @@
 
 
 /* the claims of an entry: at most this, and 1/32 of the zone */
-#define NGX_HTTP_AUTHZ_CACHE_CLAIMS_MAX  16384
+#define NGX_HTTP_AUTHZ_CACHE_CLAIMS_MAX  65536
 
 /* changes whenever the layout of the claims changes */
 #define NGX_HTTP_AUTHZ_CACHE_FORMAT      1
@@ -656,7 +656,8 @@ done:
          p = ngx_cpymem(p, &v32, 4); } while (0)
 
 #define ngx_http_authz_putstr(p, d, l)                                       \
-    do { ngx_http_authz_put32(p, l); p = ngx_cpymem(p, d, l); } while (0)
+    do { ngx_http_authz_put32(p, l);                                         \
+         if (l) { p = ngx_cpymem(p, d, l); } } while (0)
 
 
 static u_char *
