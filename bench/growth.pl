@@ -22,6 +22,7 @@ use lib "$FindBin::Bin/../t/lib";
 use AuthzTest qw(:all);
 use AuthzBench qw(bench_token bench_send);
 use Getopt::Long;
+use Test::More;
 
 my %o = (requests => 50, csv => "$FindBin::Bin/growth.csv");
 GetOptions(\%o, 'requests=i', 'csv=s')
