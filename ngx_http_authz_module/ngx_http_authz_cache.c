@@ -607,15 +607,20 @@ ngx_http_authz_cache_store(ngx_http_request_t *r,
 
     cn = ngx_slab_alloc_locked(cache->shpool, len);
 
-    if (cn == NULL) {
-        /* full: the least recently used entries make room */
+    /*
+     * full: the least recently used entries make room; entries differ
+     * in size, so a large one may need more than one round
+     */
+
+    while (cn == NULL) {
+
+        if (ngx_queue_empty(&cache->sh->queue)) {
+            goto done;
+        }
 
         ngx_http_authz_cache_evict(cache, 16, now, 1);
 
         cn = ngx_slab_alloc_locked(cache->shpool, len);
-        if (cn == NULL) {
-            goto done;
-        }
     }
 
     cn->node.key = (ngx_rbtree_key_t) entry->hash;
