@@ -13,6 +13,12 @@
 # and across internal redirects.  Every answer of the cached nginx
 # (status, WWW-Authenticate, $authz_error, $authz_reason, the forwarded
 # identity and the claim variables) must equal the uncached one.
+# Also the directives of the claims and keys work (token type, binding,
+# several permissions claims and JSON Pointers, wildcards, forwarded
+# permissions, claim headers, issuer-bound keys, ES256), a fetched key
+# set (authz_key_request) with a key rotated away while its token is
+# cached, and the info line of ignored items, logged as often as
+# without the cache.
 
 ###############################################################################
 
@@ -24,6 +30,7 @@ use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use AuthzTest qw(:all);
+use AuthzIdP;
 use JSON::PP;
 
 ###############################################################################
@@ -36,6 +43,13 @@ my $now = time();
 my $c = AuthzTest->new->has('module');
 my $n = AuthzTest->new;
 
+# one provider for both: the fetched set of /remote/
+
+my $idp = AuthzIdP->new($c->testdir);
+my $IDP = $idp->port;
+$idp->publish('k1', 'k2');
+$idp->start;
+
 for my $t ($c, $n) {
     write_list($t, []);
     $t->write_file_expand('nginx.conf',
@@ -46,12 +60,14 @@ for my $t ($c, $n) {
 my @locations = qw(/a/x /claims/x /roles/x /levels/x /leeway0/x /iss/x
     /aud/x /tenant/x /svc/x /svcblog/x /rules/own/x /rules/t/acme/x
     /rules/t/globex/x /k2/x /size/x /alg/x /optexp/x /cond/x /redir/x
-    /err/x /accel/x /vars/x);
+    /err/x /accel/x /vars/x /typ/x /bindignore/x /bindmtls/x /ec/x
+    /ecrs/x /issok/x /issbound/x /perms2/x /wild/x /fwd/x /hdr/x
+    /remote/x /errtyp/x /redirbind/x);
 
 # where a token is first sent, and so stored
 
 my @firsts = qw(/a/x /claims/x /levels/x /leeway0/x /optexp/x /k2/x
-    /redir/x);
+    /redir/x /bindignore/x /ecrs/x /perms2/x /remote/x);
 
 # the tokens: each changes the answer somewhere
 
@@ -77,6 +93,15 @@ my %tokens = (
     k2 => sub { mint(%base, _key => 'k2', @_) },
     nokid => sub { mint(%base, _kid => undef, @_) },
     flag0 => sub { mint(%base, flag => 0, @_) },
+    atjwt => sub { mint(%base, _header => { typ => 'at+jwt' }, @_) },
+    notyp => sub { mint(%base, _header => { typ => undef }, @_) },
+    cnf => sub { mint(%base, cnf => { 'x5t#S256' => 'A' x 43 }, @_) },
+    es256 => sub { mint(%base, _key => 'ec', _alg => 'ES256', @_) },
+    items => sub { mint(%base, permissions => ['blog:posts.read', 17, '',
+        'orders:read:org'], @_) },
+    extra => sub { mint(%base, ext => { perms => ['blog:posts.delete'] },
+        @_) },
+    wild => sub { mint(%base, permissions => ['blog:*', '*'], @_) },
 );
 
 my $groups = 0;
@@ -84,7 +109,7 @@ my ($hits, $mismatch) = (0, 0);
 
 # and "no alerts" of each nginx
 
-plan(tests => keys(%tokens) * @firsts + 6 + 2);
+plan(tests => keys(%tokens) * @firsts + 6 + 6 + 2);
 
 for my $name (sort keys %tokens) {
     for my $first (@firsts) {
@@ -105,7 +130,7 @@ for my $name (sort keys %tokens) {
     }
 }
 
-ok($hits > 700, "hits: $hits");
+ok($hits > 2000, "hits: $hits");
 
 my $full = () = $c->error_log =~ /authz cache hit with claims/g;
 ok($full > 300, "hits with claims: $full");
@@ -134,6 +159,41 @@ is_deeply([ map { (answer($c, $_, $short))[0] } qw(/a/x /leeway0/x) ],
     [ map { (answer($n, $_, $short))[0] } qw(/a/x /leeway0/x) ],
     'expired while cached: as without the cache');
 
+# the info line of ignored items: logged on every request, cached or not
+
+my $items = mint(%base, permissions => ['blog:posts.read', 17],
+    nonce => 'items-log');
+answer($_, '/a/x', $items) for ($c, $c, $c, $n, $n, $n);
+my @count = map { scalar(() = $_->error_log
+    =~ /invalid items? of claim "\w+" ignored/g) } $c, $n;
+ok($count[0] > 0, "ignored items logged: $count[0]");
+is($count[0], $count[1], 'ignored items logged as without the cache');
+
+# a fetched key set: a key rotated away while its token is cached
+
+my $k2 = mint(%base, _key => 'k2', nonce => 'rotated');
+my @got = map { (answer($c, '/remote/x', $k2))[0] } 1 .. 2;
+like($got[0], qr/^200\|/, 'fetched key: accepted');
+is((answer($c, '/remote/x', $k2))[1], 'hit', 'fetched key: cached');
+
+$idp->publish('k1');
+my $fetched = $idp->fetches;
+sleep 2;
+
+# a request after refresh= starts the fetch; then k2 is gone
+
+answer($_, '/remote/x', mint(%base, nonce => 'refresh')) for $c, $n;
+$idp->wait_fetches($fetched + 2);
+select undef, undef, undef, 0.5;
+
+is_deeply([ map { (answer($_, '/remote/x', $k2))[0] } $c, $n ],
+    [ ((answer($n, '/remote/x', $k2))[0]) x 2 ],
+    'rotated away while cached: as without the cache');
+like((answer($c, '/remote/x', $k2))[0], qr/^401\|/,
+    'rotated away while cached: 401');
+
+$idp->stop;
+
 ###############################################################################
 
 # what a client and an upstream see, as one line; and $authz_cache
@@ -148,9 +208,10 @@ sub answer {
 
     return (join('|', $r->{status}, map { $_ // '-' }
         @{$h}{qw(www-authenticate x-error x-reason x-claim x-jti x-iss
-            x-exp x-kid x-roles x-sub x-perms)},
+            x-exp x-kid x-roles x-sub x-perms x-alg x-typ x-iat
+            x-key-source x-ptr)},
         @{$e}{qw(x-user-id x-tenant-id x-user-permissions x-user-services
-            uri)}), $h->{'x-cache'} // '');
+            x-custom x-org uri)}), $h->{'x-cache'} // '');
 }
 
 sub write_list {
@@ -177,6 +238,7 @@ http {
     %%TEST_GLOBALS_HTTP%%
 
     $cache
+    authz_key_cache zone=keys:1m;
     authz_revocation_file %%TESTDIR%%/revoked.json check=100ms;
 
     authz_role role_editor blog:posts.update blog:posts.read;
@@ -209,6 +271,11 @@ http {
         add_header X-Roles \$authz_roles always;
         add_header X-Sub \$authz_sub always;
         add_header X-Perms \$authz_permissions always;
+        add_header X-Alg \$authz_alg always;
+        add_header X-Typ \$authz_typ always;
+        add_header X-Iat \$authz_iat always;
+        add_header X-Key-Source \$authz_key_source always;
+        add_header X-Ptr \$authz_claim_custom always;
 
         location /a/ {
             authz_require blog:posts.read;
@@ -331,6 +398,113 @@ http {
         location /accel/ {
             authz_leeway 0s;
             proxy_pass http://127.0.0.1:%%PORT_8082%%;
+        }
+
+        # the claims and keys work
+
+        location /typ/ {
+            authz_token_type at+jwt;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /bindignore/ {
+            authz_token_binding ignore;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /bindmtls/ {
+            authz_token_binding mtls;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /ec/ {
+            authz_key_file %%KEYDIR%%/ec.pub kid=ec;
+            authz_algorithms ES256;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /ecrs/ {
+            authz_key_file %%KEYDIR%%/k1.pub kid=k1;
+            authz_key_file %%KEYDIR%%/ec.pub kid=ec;
+            authz_algorithms RS256 ES256;
+            authz_token_binding ignore;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /issok/ {
+            authz_key_file %%KEYDIR%%/k1.pub kid=k1 issuer=https://issuer.test;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /issbound/ {
+            authz_issuer https://issuer.test https://other.test;
+            authz_key_file %%KEYDIR%%/k1.pub kid=k1 issuer=https://other.test;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /perms2/ {
+            authz_permissions_claim permissions /ext/perms;
+            authz_require blog:posts.delete;
+            authz_token_binding ignore;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /wild/ {
+            authz_wildcards off;
+            authz_require blog:posts.read;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /fwd/ {
+            authz_service blog;
+            authz_forward_permissions service;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /hdr/ {
+            authz_claim_header X-Custom custom;
+            authz_claim_header X-Org /org;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /remote/ {
+            authz_key_request /_jwks refresh=1s kid_refresh=1s;
+            authz_token_binding ignore;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location = /_jwks {
+            internal;
+            authz off;
+            proxy_pass_request_headers off;
+            proxy_pass_request_body off;
+            proxy_method GET;
+            proxy_set_header Accept-Encoding "";
+            client_max_body_size 0;
+            proxy_pass http://127.0.0.1:$IDP/jwks;
+        }
+
+        location /errtyp/ {
+            authz_token_type at+jwt;
+            error_page 401 = \@bindignore;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location \@bindignore {
+            authz_token_binding ignore;
+            authz_claim_header X-Custom custom;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /redirbind/ {
+            authz_token_binding ignore;
+            try_files /nonexistent \@typ;
+        }
+
+        location \@typ {
+            authz_token_type at+jwt;
+            authz_key_file %%KEYDIR%%/k1.pub kid=k1 issuer=https://issuer.test;
+            proxy_pass http://%%ECHO%%;
         }
 
         location /internal/ {
