@@ -88,6 +88,7 @@ static const authz_alg_t *authz_alg_find(unsigned alg);
 static authz_err_e authz_token_header(authz_token_t *tok,
     const unsigned char *p, size_t len, const authz_verify_conf_t *conf);
 static int authz_typ_app(const unsigned char *p, size_t len);
+static int authz_typ_printable(json_t *typ);
 static authz_err_e authz_token_typ_check(authz_token_t *tok, json_t *typ,
     const authz_verify_conf_t *conf);
 static authz_err_e authz_token_payload(authz_token_t *tok);
@@ -206,6 +207,27 @@ authz_typ_app(const unsigned char *p, size_t len)
 
     for (i = 0; i < sizeof(app) - 1; i++) {
         if (tolower(p[i]) != app[i]) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* 1 if the "typ" string is printable ASCII (spaces included) */
+
+static int
+authz_typ_printable(json_t *typ)
+{
+    size_t                i, len;
+    const unsigned char  *p;
+
+    p = (const unsigned char *) json_string_value(typ);
+    len = json_string_length(typ);
+
+    for (i = 0; i < len; i++) {
+        if (p[i] < 0x20 || p[i] > 0x7e) {
             return 0;
         }
     }
@@ -473,6 +495,16 @@ authz_token_header(authz_token_t *tok, const unsigned char *p, size_t len,
 
     if (v != NULL && !json_is_string(v)) {
         tok->detail = "\"typ\" is not a string";
+        goto done;
+    }
+
+    /*
+     * a media type (RFC 7515 4.1.9) is printable ASCII; $authz_typ shows
+     * the value of a refused token too, so a CR or LF must never reach it
+     */
+
+    if (v != NULL && !authz_typ_printable(v)) {
+        tok->detail = "\"typ\" has a bad character";
         goto done;
     }
 

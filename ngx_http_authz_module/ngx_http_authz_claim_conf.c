@@ -13,6 +13,8 @@
 
 static ngx_uint_t ngx_http_authz_roles_used(ngx_conf_t *cf);
 static ngx_uint_t ngx_http_authz_header_name_valid(ngx_str_t *name);
+static ngx_int_t ngx_http_authz_claim_strip_merge(ngx_conf_t *cf,
+    ngx_http_authz_loc_conf_t *prev, ngx_http_authz_loc_conf_t *conf);
 static ngx_uint_t ngx_http_authz_header_value_valid(u_char *p, size_t len,
     ngx_uint_t comma);
 
@@ -316,6 +318,84 @@ ngx_http_authz_header_name_valid(ngx_str_t *name)
 
 
 /*
+ * the names whose client copies go: those of this level and of every
+ * enclosing one, so that a location with its own "authz_claim_header"
+ * list (which replaces the server's for forwarding, as nginx inherits
+ * arrays) still removes what a client sends under the server's names;
+ * called before claim_headers itself is merged
+ */
+
+static ngx_int_t
+ngx_http_authz_claim_strip_merge(ngx_conf_t *cf,
+    ngx_http_authz_loc_conf_t *prev, ngx_http_authz_loc_conf_t *conf)
+{
+    ngx_uint_t                      i, j;
+    ngx_array_t                    *up, *own, *all;
+    ngx_http_authz_claim_header_t  *ch, *uh, *nh;
+
+    /* the http level is never merged: its list is its own names */
+
+    up = (prev->claim_strip != NGX_CONF_UNSET_PTR) ? prev->claim_strip
+                                                   : prev->claim_headers;
+    if (up == NGX_CONF_UNSET_PTR) {
+        up = NULL;
+    }
+
+    own = (conf->claim_headers != NGX_CONF_UNSET_PTR) ? conf->claim_headers
+                                                      : NULL;
+
+    if (own == NULL || up == NULL) {
+        conf->claim_strip = (own != NULL) ? own : up;
+        return NGX_OK;
+    }
+
+    all = ngx_array_create(cf->pool, own->nelts + up->nelts,
+                           sizeof(ngx_http_authz_claim_header_t));
+    if (all == NULL) {
+        return NGX_ERROR;
+    }
+
+    ch = own->elts;
+
+    for (i = 0; i < own->nelts; i++) {
+        nh = ngx_array_push(all);
+        if (nh == NULL) {
+            return NGX_ERROR;
+        }
+
+        *nh = ch[i];
+    }
+
+    uh = up->elts;
+
+    for (j = 0; j < up->nelts; j++) {
+        for (i = 0; i < own->nelts; i++) {
+            if (authz_header_name_eq(ch[i].name.data, ch[i].name.len,
+                                     uh[j].name.data, uh[j].name.len))
+            {
+                break;
+            }
+        }
+
+        if (i < own->nelts) {
+            continue;
+        }
+
+        nh = ngx_array_push(all);
+        if (nh == NULL) {
+            return NGX_ERROR;
+        }
+
+        *nh = uh[j];
+    }
+
+    conf->claim_strip = all;
+
+    return NGX_OK;
+}
+
+
+/*
  * the claim settings of a location into the core's view; called from
  * ngx_http_authz_merge_loc_conf() after the plain merges
  */
@@ -332,6 +412,10 @@ ngx_http_authz_claims_merge(ngx_conf_t *cf, ngx_http_authz_loc_conf_t *prev,
     ngx_conf_merge_ptr_value(conf->permissions_claims,
                              prev->permissions_claims, NULL);
     ngx_conf_merge_ptr_value(conf->types, prev->types, NULL);
+    if (ngx_http_authz_claim_strip_merge(cf, prev, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     ngx_conf_merge_ptr_value(conf->claim_headers, prev->claim_headers, NULL);
 
     if (conf->permissions_claims == NULL) {

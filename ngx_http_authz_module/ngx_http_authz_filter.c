@@ -38,7 +38,7 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
     u_char                    *p;
     size_t                     len;
     ngx_str_t                  none = ngx_string("-");
-    ngx_str_t                  kid, alg, extra;
+    ngx_str_t                  kid, alg, extra, esub, etenant;
     ngx_str_t                 *sub, *tenant;
     ngx_uint_t                 invalid;
     ngx_http_core_loc_conf_t  *clcf;
@@ -46,8 +46,22 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
     ngx_http_authz_decide(ctx, eval, NGX_HTTP_AUTHZ_RESULT_DENY, error,
                           reason, req);
 
-    sub = eval->id.sub.len ? (ngx_str_t *) &eval->id.sub : &none;
-    tenant = eval->id.tenant.len ? (ngx_str_t *) &eval->id.tenant : &none;
+    /*
+     * verified values, but a provider may let users choose them: a '"'
+     * must not end the field (printable ASCII otherwise, SPEC 6)
+     */
+
+    if (ngx_http_authz_log_escaped(r, (ngx_str_t *) &eval->id.sub, &esub)
+        != NGX_OK
+        || ngx_http_authz_log_escaped(r, (ngx_str_t *) &eval->id.tenant,
+                                      &etenant)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sub = esub.len ? &esub : &none;
+    tenant = etenant.len ? &etenant : &none;
     invalid = (eval->state == NGX_HTTP_AUTHZ_TOKEN_INVALID);
 
     if (status == NGX_HTTP_UNAUTHORIZED) {
@@ -155,6 +169,34 @@ ngx_http_authz_deny(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
  */
 
 #define NGX_HTTP_AUTHZ_LOG_VALUE  64
+
+
+/* a verified value ("sub", the tenant) for the log line: escaped, whole */
+
+ngx_int_t
+ngx_http_authz_log_escaped(ngx_http_request_t *r, ngx_str_t *value,
+    ngx_str_t *out)
+{
+    uintptr_t  n;
+
+    n = (value->len == 0) ? 0 : ngx_escape_json(NULL, value->data,
+                                                value->len);
+
+    if (n == 0) {
+        *out = *value;
+        return NGX_OK;
+    }
+
+    out->data = ngx_pnalloc(r->pool, value->len + n);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = (u_char *) ngx_escape_json(out->data, value->data, value->len)
+               - out->data;
+
+    return NGX_OK;
+}
 
 static ngx_int_t
 ngx_http_authz_log_value(ngx_http_request_t *r, ngx_str_t *value,

@@ -134,7 +134,7 @@ ngx_http_authz_headers(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
     /* the module's own headers of an earlier location go as well */
 
     if (!alcf->strip_headers && !add && !drop_auth
-        && alcf->claim_headers == NULL && (ctx == NULL || !ctx->added))
+        && alcf->claim_strip == NULL && (ctx == NULL || !ctx->added))
     {
         return NGX_OK;
     }
@@ -145,7 +145,7 @@ ngx_http_authz_headers(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
 
     /* $http_x_user_id and the others read the list as it is now */
 
-    ngx_http_authz_invalidate(r, alcf->claim_headers);
+    ngx_http_authz_invalidate(r, alcf->claim_strip);
 
     if (ctx != NULL && ctx->claim_added != NULL) {
         ngx_http_authz_invalidate(r, ctx->claim_added);
@@ -364,9 +364,12 @@ ngx_http_authz_strip(ngx_http_request_t *r, ngx_http_authz_loc_conf_t *alcf,
             continue;
         }
 
-        /* "authz_claim_header" names, and those set by an earlier one */
+        /*
+         * "authz_claim_header" names of this level and the enclosing
+         * ones, and those set by an earlier location
+         */
 
-        if (ngx_http_authz_claim_header_in(alcf->claim_headers, &h[i])
+        if (ngx_http_authz_claim_header_in(alcf->claim_strip, &h[i])
             || (ctx != NULL
                 && ngx_http_authz_claim_header_in(ctx->claim_added, &h[i])))
         {

@@ -23,11 +23,16 @@ struct ngx_http_authz_key_wait_s {
     ngx_msec_t                      deadline;
     ngx_uint_t                      stamp;
     ngx_uint_t                      expired;
+    ngx_uint_t                      pending;  /* its waited fetches */
 };
 
 
 static ngx_int_t ngx_http_authz_key_fetch(ngx_http_request_t *r,
-    ngx_http_authz_key_request_t *kr, ngx_uint_t background);
+    ngx_http_authz_key_request_t *kr, ngx_http_authz_key_wait_t *w);
+static ngx_http_core_loc_conf_t *ngx_http_authz_key_location(
+    ngx_http_location_tree_node_t *node, ngx_str_t *uri);
+static ngx_int_t ngx_http_authz_key_fetch_headers(ngx_http_request_t *r,
+    ngx_http_request_t *sr);
 static void ngx_http_authz_key_fetch_cleanup(void *data);
 static ngx_int_t ngx_http_authz_key_wait(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf, ngx_http_authz_ctx_t *ctx);
@@ -237,10 +242,12 @@ ngx_http_authz_key_request_init(ngx_conf_t *cf)
 {
     u_char                         *p;
     ngx_str_t                      *name;
-    ngx_uint_t                      i;
+    ngx_uint_t                      i, j;
+    ngx_http_core_srv_conf_t      **cscfp, *cscf;
+    ngx_http_core_loc_conf_t       *clcf;
+    ngx_http_core_main_conf_t      *cmcf;
     ngx_http_authz_key_request_t  **krs, *kr;
     ngx_http_authz_main_conf_t     *amcf;
-    ngx_http_core_srv_conf_t       *cscf;
 
     amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_authz_module);
 
@@ -279,7 +286,126 @@ ngx_http_authz_key_request_init(ngx_conf_t *cf)
         ngx_memcpy(p, kr->uri.data, kr->uri.len);
     }
 
+    /*
+     * one id is one set: two servers (or a server and the http level)
+     * with one server_name and one URI share the keys fetched through
+     * either, even when their locations proxy to two providers
+     */
+
+    for (i = 0; i < amcf->key_requests->nelts; i++) {
+        for (j = 0; j < i; j++) {
+            if (krs[j]->server == krs[i]->server
+                || krs[j]->id.len != krs[i]->id.len
+                || ngx_memcmp(krs[j]->id.data, krs[i]->id.data,
+                              krs[i]->id.len)
+                   != 0)
+            {
+                continue;
+            }
+
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "\"authz_key_request %V\" in %V:%ui and in "
+                          "%V:%ui of another server share one key set "
+                          "(same server_name and URI): both must reach "
+                          "the same provider, or give the servers "
+                          "different names or the sets different URIs",
+                          &krs[i]->uri, &krs[j]->file, krs[j]->line,
+                          &krs[i]->file, krs[i]->line);
+            break;
+        }
+    }
+
+    /* the answer must fit the buffer of the location that fetches it */
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+    cscfp = cmcf->servers.elts;
+
+    for (i = 0; i < amcf->key_requests->nelts; i++) {
+        kr = krs[i];
+
+        for (j = 0; j < cmcf->servers.nelts; j++) {
+            cscf = cscfp[j];
+
+            if (kr->server != NULL && kr->server != cscf) {
+                continue;
+            }
+
+            clcf = cscf->ctx->loc_conf[ngx_http_core_module.ctx_index];
+            clcf = ngx_http_authz_key_location(clcf->static_locations,
+                                               &kr->uri);
+
+            if (clcf == NULL
+                || clcf->subrequest_output_buffer_size >= kr->max_size)
+            {
+                continue;
+            }
+
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "\"authz_key_request %V\" in %V:%ui: the "
+                          "\"subrequest_output_buffer_size\" of its "
+                          "location (%uz) is smaller than max_size (%uz): "
+                          "a larger key set fails every fetch",
+                          &kr->uri, &kr->file, kr->line,
+                          clcf->subrequest_output_buffer_size,
+                          kr->max_size);
+            break;
+        }
+    }
+
     return NGX_OK;
+}
+
+
+/*
+ * the prefix or exact location of a URI in a server's static location
+ * tree (ngx_http_core_find_static_location() at configuration time;
+ * regular expressions are not looked at)
+ */
+
+static ngx_http_core_loc_conf_t *
+ngx_http_authz_key_location(ngx_http_location_tree_node_t *node,
+    ngx_str_t *uri)
+{
+    u_char                    *p;
+    size_t                     len, n;
+    ngx_int_t                  rc;
+    ngx_http_core_loc_conf_t  *found;
+
+    p = uri->data;
+    len = uri->len;
+    found = NULL;
+
+    while (node != NULL) {
+        n = (len <= (size_t) node->len) ? len : node->len;
+
+        rc = ngx_filename_cmp(p, node->name, n);
+
+        if (rc != 0) {
+            node = (rc < 0) ? node->left : node->right;
+            continue;
+        }
+
+        if (len > (size_t) node->len) {
+            if (node->inclusive) {
+                found = node->inclusive;
+                node = node->tree;
+                p += n;
+                len -= n;
+                continue;
+            }
+
+            node = node->right;
+            continue;
+        }
+
+        if (len == (size_t) node->len) {
+            return node->exact ? node->exact : node->inclusive;
+        }
+
+        node = node->left;
+    }
+
+    return found;
 }
 
 
@@ -423,6 +549,16 @@ ngx_http_authz_key_request_access(ngx_http_request_t *r,
     ngx_http_authz_key_state_t      st;
     ngx_http_authz_key_request_t  **krs;
 
+    /*
+     * every pass of the phase handler starts here: a poll of an earlier
+     * pass must not run the phases again once this one has decided
+     * (a subrequest's end woke this request while the poll timer ran)
+     */
+
+    if (ctx->key_wait != NULL && ctx->key_wait->event.timer_set) {
+        ngx_del_timer(&ctx->key_wait->event);
+    }
+
     if (eval->state == NGX_HTTP_AUTHZ_TOKEN_PENDING) {
         return ngx_http_authz_key_wait(r, alcf, ctx);
     }
@@ -440,7 +576,7 @@ ngx_http_authz_key_request_access(ngx_http_request_t *r,
             /* stale-while-revalidate */
 
             if (st.due && st.can_fetch) {
-                rc = ngx_http_authz_key_fetch(r, krs[i], 1);
+                rc = ngx_http_authz_key_fetch(r, krs[i], NULL);
 
                 if (rc == NGX_ERROR) {
                     return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -551,7 +687,7 @@ ngx_http_authz_key_wait(ngx_http_request_t *r,
         in_flight += st.in_flight;
 
         if (st.can_fetch && (!st.usable || st.kid_window)) {
-            rc = ngx_http_authz_key_fetch(r, krs[i], 0);
+            rc = ngx_http_authz_key_fetch(r, krs[i], w);
 
             if (rc == NGX_ERROR) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -563,8 +699,12 @@ ngx_http_authz_key_wait(ngx_http_request_t *r,
         }
     }
 
-    if (started) {
-        /* the end of the subrequest runs the phases again */
+    if (started || w->pending) {
+        /*
+         * the end of each subrequest runs the phases again; the request
+         * goes on only when none of its own fetches is in flight (the
+         * end of a waited subrequest must find it still waiting)
+         */
         return NGX_AGAIN;
     }
 
@@ -657,7 +797,7 @@ ngx_http_authz_key_wait_cleanup(void *data)
 
 static ngx_int_t
 ngx_http_authz_key_fetch(ngx_http_request_t *r,
-    ngx_http_authz_key_request_t *kr, ngx_uint_t background)
+    ngx_http_authz_key_request_t *kr, ngx_http_authz_key_wait_t *w)
 {
     ngx_uint_t                   seq, flags;
     ngx_msec_t                   now, timeout;
@@ -709,6 +849,11 @@ ngx_http_authz_key_fetch(ngx_http_request_t *r,
     fetch->kr = kr;
     fetch->seq = seq;
 
+    if (w != NULL) {
+        fetch->pending = &w->pending;
+        w->pending++;
+    }
+
     cln->handler = ngx_http_authz_key_fetch_cleanup;
     cln->data = fetch;
 
@@ -716,17 +861,63 @@ ngx_http_authz_key_fetch(ngx_http_request_t *r,
     ps->data = fetch;
 
     flags = NGX_HTTP_SUBREQUEST_IN_MEMORY
-            | (background ? NGX_HTTP_SUBREQUEST_BACKGROUND
-                          : NGX_HTTP_SUBREQUEST_WAITED);
+            | ((w == NULL) ? NGX_HTTP_SUBREQUEST_BACKGROUND
+                           : NGX_HTTP_SUBREQUEST_WAITED);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "authz key set \"%V\" fetch, background:%ui",
-                   &kr->uri, background);
+                   "authz key set \"%V\" fetch, background:%d",
+                   &kr->uri, w == NULL);
 
     if (ngx_http_subrequest(r, &kr->uri, NULL, &sr, ps, flags) != NGX_OK) {
         /* the cleanup releases the owner word */
         return NGX_ERROR;
     }
+
+    /* the cleanup releases the owner word on an error here too */
+
+    return ngx_http_authz_key_fetch_headers(r, sr);
+}
+
+
+/*
+ * a fetch is the module's request, not the client's: the subrequest
+ * starts with the client's headers and body, and none of them may reach
+ * the provider or decide the fetch, whatever the location passes on
+ * (Authorization, Cookie, X-User-*; a Content-Length above the
+ * location's client_max_body_size fails the fetch with 413, and one
+ * sent without its body makes the provider wait): only Host is kept
+ */
+
+static ngx_int_t
+ngx_http_authz_key_fetch_headers(ngx_http_request_t *r,
+    ngx_http_request_t *sr)
+{
+    ngx_table_elt_t  *h;
+
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+
+    if (ngx_list_init(&sr->headers_in.headers, r->pool, 1,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    sr->headers_in.content_length_n = -1;
+    sr->headers_in.keep_alive_n = -1;
+    sr->headers_in.server = r->headers_in.server;
+
+    if (r->headers_in.host != NULL) {
+        h = ngx_list_push(&sr->headers_in.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        *h = *r->headers_in.host;
+        sr->headers_in.host = h;
+    }
+
+    sr->request_body = NULL;
 
     return NGX_OK;
 }

@@ -417,6 +417,10 @@ ngx_http_authz_key_release(ngx_http_authz_key_fetch_t *fetch)
     fetch->done = 1;
     slot = fetch->kr->slot;
 
+    if (fetch->pending != NULL) {
+        (*fetch->pending)--;
+    }
+
     ngx_shmtx_lock(&fetch->kr->shpool->mutex);
 
     if (slot->owner == ngx_pid && slot->owner_seq == fetch->seq) {
@@ -451,7 +455,7 @@ ngx_http_authz_key_fetch_done(ngx_http_request_t *sr, void *data,
      * a waiting request takes the word and fetches again
      */
 
-    if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || sr->connection->error) {
+    if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST) {
         ngx_http_authz_key_release(fetch);
         return rc;
     }
@@ -460,8 +464,21 @@ ngx_http_authz_key_fetch_done(ngx_http_request_t *sr, void *data,
     nrecs = 0;
     max_age = 0;
 
-    result = ngx_http_authz_key_body(sr, rc, fetch->kr, &body, &len,
-                                     &max_age);
+    if (sr->connection->error) {
+
+        /*
+         * the fetch broke the connection itself: an answer larger than
+         * the location's subrequest_output_buffer_size ("too big
+         * subrequest response"); a failure of the fetch, with backoff,
+         * or every request would fetch again at once
+         */
+
+        result = NGX_HTTP_AUTHZ_KEY_TOO_LARGE;
+
+    } else {
+        result = ngx_http_authz_key_body(sr, rc, fetch->kr, &body, &len,
+                                         &max_age);
+    }
 
     if (result == NGX_HTTP_AUTHZ_KEY_OK) {
         result = ngx_http_authz_key_parse(sr->connection->log, fetch->kr,
@@ -726,6 +743,10 @@ ngx_http_authz_key_publish(ngx_log_t *log, ngx_http_authz_key_fetch_t *fetch,
     slot = kr->slot;
     now = ngx_current_msec;
     copy = NULL;
+
+    if (fetch->pending != NULL) {
+        (*fetch->pending)--;
+    }
 
     ngx_shmtx_lock(&kr->shpool->mutex);
 

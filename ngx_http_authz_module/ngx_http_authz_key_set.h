@@ -89,6 +89,7 @@ typedef struct {
     ngx_http_authz_key_request_t   *kr;
     ngx_uint_t                      seq;
     ngx_uint_t                      done;
+    ngx_uint_t                     *pending;     /* waited: the waiter's */
 } ngx_http_authz_key_fetch_t;
 
 

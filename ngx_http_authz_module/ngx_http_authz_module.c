@@ -597,6 +597,7 @@ ngx_http_authz_create_loc_conf(ngx_conf_t *cf)
     conf->wildcards = NGX_CONF_UNSET;
     conf->log_level = NGX_CONF_UNSET_UINT;
     conf->claim_headers = NGX_CONF_UNSET_PTR;
+    conf->claim_strip = NGX_CONF_UNSET_PTR;
 
     return conf;
 }

@@ -215,6 +215,7 @@ typedef struct {
     ngx_flag_t                  wildcards;
     ngx_uint_t                  log_level;     /* of the deny line */
     ngx_array_t                *claim_headers; /* authz_claim_header */
+    ngx_array_t                *claim_strip;   /* names of every level */
     ngx_uint_t                  claims_explicit; /* AUTHZ_CLAIM_* set */
 
     /* set by merge from the above, read by the request path */
@@ -364,6 +365,8 @@ ngx_int_t ngx_http_authz_deny(ngx_http_request_t *r,
     ngx_http_authz_eval_t *eval, ngx_uint_t status, const char *error,
     const char *reason, const authz_req_t *req);
 ngx_int_t ngx_http_authz_filter_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_authz_log_escaped(ngx_http_request_t *r, ngx_str_t *value,
+    ngx_str_t *out);
 
 ngx_int_t ngx_http_authz_add_variables(ngx_conf_t *cf);
 

@@ -790,10 +790,22 @@ ngx_http_authz_revocation_log(ngx_http_request_t *r,
     u_char       *p, c;
     size_t        i, len;
     ngx_str_t     none = ngx_string("-");
+    ngx_str_t     sub, tenant;
     const char   *s;
     u_char        jti[NGX_HTTP_AUTHZ_REVOCATION_JTI_LOG * 4 + 3];
 
     static u_char  hex[] = "0123456789abcdef";
+
+    /* a '"' in a verified sub or tenant must not end its field */
+
+    if (ngx_http_authz_log_escaped(r, (ngx_str_t *) &eval->id.sub, &sub)
+        != NGX_OK
+        || ngx_http_authz_log_escaped(r, (ngx_str_t *) &eval->id.tenant,
+                                      &tenant)
+           != NGX_OK)
+    {
+        return;
+    }
 
     p = jti;
 
@@ -827,9 +839,8 @@ ngx_http_authz_revocation_log(ngx_http_request_t *r,
                   "authz: invalid token: token revoked (%s), sub: \"%V\", "
                   "tenant: \"%V\", jti: \"%*s\", kid: \"%V\", alg: \"%V\"",
                   eval->detail ? eval->detail : "-",
-                  eval->id.sub.len ? (ngx_str_t *) &eval->id.sub : &none,
-                  eval->id.tenant.len ? (ngx_str_t *) &eval->id.tenant
-                                      : &none,
+                  sub.len ? &sub : &none,
+                  tenant.len ? &tenant : &none,
                   p - jti, jti,
                   eval->kid.len ? &eval->kid : &none,
                   eval->alg.len ? &eval->alg : &none);

@@ -92,7 +92,7 @@ http {
 
 EOF
 
-$t->run->plan(101);
+$t->run->plan(103);
 
 ###############################################################################
 
@@ -118,6 +118,9 @@ ok(logged('jti: "q\\x22x\\x01"'), 'jti escaped in the deny line');
 is(status(jti => 'x' x 100, sub => 'zed', iat => $T - 60), 401,
     'long jti revoked by sub');
 ok(logged('jti: "' . 'x' x 64 . '..."'), 'jti capped in the deny line');
+is(status(jti => 'tok-1', sub => 'x"kid:"y'), 401, 'sub with quotes revoked');
+ok(logged('sub: "x\\"kid:\\"y", tenant: "acme", jti: "tok-1"'),
+    'sub escaped in the revocation line: no forged field');
 
 # sub: every session before T
 

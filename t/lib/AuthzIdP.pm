@@ -13,7 +13,8 @@ package AuthzIdP;
 #     $idp->start; ... $idp->fetches; $idp->headers(-1); $idp->stop;
 #
 # Modes: ok, 500, 404, slow:SECONDS, invalid, empty, enc, dupkid, gzip,
-# big, maxage:N, drop (closes the connection in the middle of the body).
+# big, maxage:N, drop (closes the connection in the middle of the body),
+# chunked (Transfer-Encoding: chunked, in two chunks).
 
 use strict;
 use warnings;
@@ -171,6 +172,16 @@ sub _serve {
     my $resp = "HTTP/1.1 $status X\r\nContent-Type: application/json\r\n"
         . join('', map { "$_\r\n" } @h)
         . 'Content-Length: ' . length($body) . "\r\nConnection: close\r\n\r\n";
+
+    if ($mode eq 'chunked') {
+        my $half = int(length($body) / 2);
+        my @c = (substr($body, 0, $half), substr($body, $half));
+        syswrite $c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            . "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            . join('', map { sprintf("%x\r\n%s\r\n", length $_, $_) } @c)
+            . "0\r\n\r\n";
+        return;
+    }
 
     if ($mode eq 'drop') {
         syswrite $c, $resp . substr($body, 0, length($body) / 2);

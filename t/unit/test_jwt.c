@@ -740,6 +740,15 @@ test_header(void)
     is_err(run(rs("{\"alg\":\"RS256\",\"kid\":\"k1\",\"typ\":\"at+jwt\"}",
                   PAY, 0), &c),
            AUTHZ_OK, "typ at+jwt");
+    is_err(run(rs("{\"alg\":\"RS256\",\"kid\":\"k1\","
+                  "\"typ\":\"JWT\\r\\nX-Injected: 1\"}", PAY, 0), &c),
+           AUTHZ_ERR_MALFORMED, "typ with CR LF");
+    is_err(run(rs("{\"alg\":\"RS256\",\"kid\":\"k1\","
+                  "\"typ\":\"at+jwt\\u007f\"}", PAY, 0), &c),
+           AUTHZ_ERR_MALFORMED, "typ with DEL");
+    is_err(run(rs("{\"alg\":\"RS256\",\"kid\":\"k1\","
+                  "\"typ\":\"at+jwt; v=\\\"1\\\"\"}", PAY, 0), &c),
+           AUTHZ_OK, "typ with a space and quotes");
 
     is_err(run(rs("{\"alg\":\"RS256\",\"kid\":\"k1\","
                   "\"jku\":\"https://evil.example/jwks\","
