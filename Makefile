@@ -5,6 +5,8 @@
 # make demo     build, start nginx with an example gateway, run scenarios
 # make run      the demo gateway in the foreground
 # make deb      the Debian packages libnginx-mod-http-authz and authz-mint
+# make bench    wrk: the module against plain proxying, as ratios
+# make bench-callgrind, bench-growth, bench-plot: see docs/performance.md
 
 SHELL      := /bin/bash
 NGINX_SRC  ?= /usr/share/nginx/src
@@ -18,7 +20,8 @@ MINT       := $(BUILD)/authz-mint
 PROVE_JOBS ?= 2
 
 .PHONY: all deps module mint test unit demo run bench clean test-asan \
-        test-valgrind fuzz deb test-redirects
+        test-valgrind fuzz deb test-redirects bench-callgrind bench-growth \
+        bench-plot bench-deps
 
 all: module mint
 
@@ -65,8 +68,27 @@ run: deps all
 	sh keys/gen-dev-keys.sh $(MINT)
 	perl docs/examples/demo.pl --foreground
 
-bench: deps all
-	perl bench/bench.pl
+# the benchmarks (docs/performance.md); their packages are not make test's
+
+BENCH_PKGS := wrk valgrind gnuplot-nox
+
+bench-deps:
+	AUTHZ_EXTRA_PKGS="$(BENCH_PKGS)" sh tools/deps.sh
+
+bench: bench-deps all
+	perl bench/bench.pl --csv $(BUILD)/bench.csv
+
+bench-callgrind: bench-deps all
+	perl bench/callgrind.pl
+
+# the growth curves into bench/growth.csv, and their picture
+
+bench-growth: bench-deps all
+	perl bench/growth.pl --csv bench/growth.csv
+
+bench-plot: bench-deps
+	gnuplot -e "csv='bench/growth.csv'; png='docs/performance-growth.png'" \
+	    bench/growth.gp
 
 clean:
 	rm -rf $(BUILD)

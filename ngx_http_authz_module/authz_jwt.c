@@ -394,6 +394,35 @@ authz_token_payload(authz_token_t *tok)
 }
 
 
+json_t *
+authz_token_payload_parse(const unsigned char *data, size_t len,
+    unsigned char *scratch)
+{
+    authz_token_t         tok;
+    const unsigned char  *dot1, *dot2;
+
+    memset(&tok, 0, sizeof(authz_token_t));
+
+    dot1 = memchr(data, '.', len);
+    dot2 = (dot1 != NULL) ? memchr(dot1 + 1, '.', data + len - dot1 - 1)
+                          : NULL;
+
+    if (dot2 == NULL) {
+        return NULL;
+    }
+
+    tok.payload_b64 = dot1 + 1;
+    tok.payload_b64_len = dot2 - dot1 - 1;
+    tok.payload_buf = scratch;
+
+    if (authz_token_payload(&tok) != AUTHZ_OK) {
+        return NULL;
+    }
+
+    return tok.payload;
+}
+
+
 static authz_err_e
 authz_token_header(authz_token_t *tok, const unsigned char *p, size_t len,
     const authz_verify_conf_t *conf)
@@ -583,6 +612,35 @@ authz_json_str_eq(json_t *s, const authz_str_t *v)
 }
 
 
+int
+authz_times_ok(const authz_times_t *t, const authz_verify_conf_t *conf,
+    time_t now)
+{
+    double  leeway;
+
+    leeway = (double) conf->leeway;
+
+    if (t->has_exp) {
+        if ((double) now - leeway >= t->exp) {
+            return 0;
+        }
+
+    } else if (conf->require_exp) {
+        return 0;
+    }
+
+    if (t->has_nbf && (double) now + leeway < t->nbf) {
+        return 0;
+    }
+
+    if (t->has_iat && (double) now + leeway < t->iat) {
+        return 0;
+    }
+
+    return 1;
+}
+
+
 authz_err_e
 authz_token_check_claims(authz_token_t *tok, const authz_verify_conf_t *conf,
     time_t now)
@@ -752,6 +810,32 @@ authz_token_candidates(const authz_token_t *tok,
     }
 
     return n;
+}
+
+
+const authz_key_t *
+authz_token_trusted_key(const authz_token_t *tok,
+    const authz_verify_conf_t *conf, const unsigned char *trusted)
+{
+    size_t              i, n;
+    const authz_key_t  *cand[AUTHZ_MAX_CANDIDATES];
+
+    if (trusted == NULL) {
+        return NULL;
+    }
+
+    n = authz_token_candidates(tok, conf, cand);
+
+    for (i = 0; i < n; i++) {
+        if (memcmp(trusted, cand[i]->fingerprint,
+                   sizeof(cand[i]->fingerprint))
+            == 0)
+        {
+            return cand[i];
+        }
+    }
+
+    return NULL;
 }
 
 

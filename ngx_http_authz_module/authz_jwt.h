@@ -177,6 +177,39 @@ authz_err_e authz_token_verify(authz_token_t *tok,
 
 void authz_token_free(authz_token_t *tok);
 
+/* the registered times of a token, for a check without its payload */
+typedef struct {
+    double               exp;
+    double               nbf;
+    double               iat;
+    unsigned             has_exp:1;
+    unsigned             has_nbf:1;
+    unsigned             has_iat:1;
+} authz_times_t;
+
+
+/*
+ * 1 if the times pass what authz_token_check_claims() checks of them
+ * (exp, the requirement of exp, nbf, iat, with the leeway) at now
+ */
+int authz_times_ok(const authz_times_t *t, const authz_verify_conf_t *conf,
+    time_t now);
+
+/*
+ * the candidate key of conf (as authz_token_verify() chooses them for
+ * tok->alg and tok's kid) whose fingerprint is trusted, or NULL
+ */
+const authz_key_t *authz_token_trusted_key(const authz_token_t *tok,
+    const authz_verify_conf_t *conf, const unsigned char *trusted);
+
+/*
+ * the payload object of a token whose signature was verified before
+ * (a cache hit), parsed as authz_token_decode() parses it; scratch has
+ * room for len bytes; NULL if it does not parse; the caller owns it
+ */
+json_t *authz_token_payload_parse(const unsigned char *data, size_t len,
+    unsigned char *scratch);
+
 /* fixed description text for an error, never token bytes */
 const char *authz_strerror(authz_err_e err);
 

@@ -18,6 +18,7 @@ static ngx_uint_t ngx_http_authz_token(ngx_http_request_t *r,
     ngx_str_t *token);
 static ngx_int_t ngx_http_authz_verify(ngx_http_request_t *r,
     ngx_http_authz_ctx_t *ctx, ngx_http_authz_eval_t *eval);
+static void ngx_http_authz_registered(ngx_http_authz_eval_t *eval);
 static ngx_int_t ngx_http_authz_identity(ngx_http_request_t *r,
     ngx_http_authz_eval_t *eval);
 static authz_err_e ngx_http_authz_binding(ngx_http_request_t *r,
@@ -169,17 +170,17 @@ static ngx_int_t
 ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
     ngx_http_authz_eval_t *eval)
 {
-    u_char                      *scratch;
-    u_char                       hash[32], cached[32];
-    ngx_int_t                    rc;
-    ngx_uint_t                   looked_up;
-    authz_err_e                  err;
-    authz_token_t                tok;
-    ngx_pool_cleanup_t          *cln;
-    const unsigned char         *trusted;
-    const authz_verify_conf_t   *vcf;
-    ngx_http_authz_loc_conf_t   *alcf;
-    ngx_http_authz_main_conf_t  *amcf;
+    u_char                        *scratch;
+    ngx_int_t                      rc;
+    ngx_uint_t                     looked_up, store, hit, cache;
+    authz_err_e                    err;
+    authz_token_t                  tok;
+    ngx_pool_cleanup_t            *cln;
+    const unsigned char           *trusted;
+    const authz_verify_conf_t     *vcf;
+    ngx_http_authz_loc_conf_t     *alcf;
+    ngx_http_authz_main_conf_t    *amcf;
+    ngx_http_authz_cache_entry_t   entry;
 
     alcf = eval->conf;
     amcf = ngx_http_get_module_main_conf(r, ngx_http_authz_module);
@@ -189,18 +190,65 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    scratch = ngx_pnalloc(r->pool, eval->token.len + 1);
-    if (scratch == NULL) {
-        return NGX_ERROR;
-    }
+    /* the payload is the evaluation's until the request ends */
 
-    /* authz_key_request: the fetched keys join, or a fetch is awaited */
+    cln->handler = ngx_http_authz_eval_cleanup;
+    cln->data = eval;
+
+    eval->cache = NGX_HTTP_AUTHZ_CACHE_OFF;
+    trusted = NULL;
+    looked_up = 0;
+    store = 0;
+    hit = 0;
+
+    /*
+     * authz_key_request: the fetched keys join, or a fetch is awaited;
+     * before the cache, whose hit must find its key among the current
+     * candidates (a key that left a fetched set no longer hits)
+     */
 
     rc = ngx_http_authz_key_request_conf(r, alcf, &vcf);
 
     if (rc != NGX_OK) {
         eval->state = NGX_HTTP_AUTHZ_TOKEN_PENDING;
         return (rc == NGX_AGAIN) ? NGX_OK : NGX_ERROR;
+    }
+
+    /*
+     * the cache first: a hit with the claims of this location's claim
+     * settings needs no decoding (checked again in entry_read); a hit
+     * without gives the key that verified these bytes
+     */
+
+    if (amcf->cache != NULL && eval->token.len <= alcf->verify.max_size
+        && ngx_http_authz_verified_before(ctx, &eval->token, &cache) == NULL)
+    {
+        eval->cache = NGX_HTTP_AUTHZ_CACHE_MISS;
+        looked_up = 1;
+
+        if (ngx_http_authz_cache_lookup(r, &eval->token,
+                                        alcf->claims_digest, &entry)
+            == NGX_OK)
+        {
+            rc = ngx_http_authz_cache_entry_read(r, eval, &entry, vcf);
+
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            if (rc == NGX_OK) {
+                err = AUTHZ_OK;
+                hit = 1;
+                goto verified;
+            }
+
+            trusted = entry.fingerprint;
+        }
+    }
+
+    scratch = ngx_pnalloc(r->pool, eval->token.len + 1);
+    if (scratch == NULL) {
+        return NGX_ERROR;
     }
 
     err = authz_token_decode(&tok, eval->token.data, eval->token.len,
@@ -216,34 +264,15 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
         err = authz_token_check_claims(&tok, vcf, ngx_time());
     }
 
-    eval->cache = NGX_HTTP_AUTHZ_CACHE_OFF;
-    trusted = NULL;
-    looked_up = 0;
-
-    if (err == AUTHZ_OK) {
+    if (err == AUTHZ_OK && !looked_up) {
         trusted = ngx_http_authz_verified_before(ctx, &eval->token,
                                                  &eval->cache);
-    }
-
-    if (err == AUTHZ_OK && trusted == NULL && amcf->cache != NULL) {
-        eval->cache = NGX_HTTP_AUTHZ_CACHE_MISS;
-        looked_up = 1;
-
-        if (ngx_http_authz_cache_lookup(r, &eval->token, hash, cached)
-            == NGX_OK)
-        {
-            trusted = cached;
-        }
     }
 
     if (err == AUTHZ_OK) {
         err = authz_token_verify(&tok, vcf, trusted);
     }
 
-    /* the payload is the evaluation's until the request ends */
-
-    cln->handler = ngx_http_authz_eval_cleanup;
-    cln->data = eval;
     eval->payload = tok.payload;
     tok.payload = NULL;
 
@@ -262,23 +291,16 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
             return NGX_ERROR;
         }
 
-        /*
-         * only after a lookup of this evaluation: hash is set, and a
-         * token verified before in the request was stored then
-         */
+        /* a token verified before in the request was stored then */
 
         if (looked_up) {
-            if (trusted == cached
-                && ngx_memcmp(cached, tok.key->fingerprint, 32) == 0)
+            if (trusted == entry.fingerprint
+                && ngx_memcmp(trusted, tok.key->fingerprint, 32) == 0)
             {
                 eval->cache = NGX_HTTP_AUTHZ_CACHE_HIT;
 
             } else {
-                /* exp may be any JSON number: 1e300 must not overflow */
-
-                ngx_http_authz_cache_store(r, hash, tok.key->fingerprint,
-                    (!tok.has_exp || tok.exp >= (double) NGX_MAX_TIME_T_VALUE)
-                    ? NGX_MAX_TIME_T_VALUE : (time_t) tok.exp);
+                store = 1;
             }
         }
     }
@@ -311,6 +333,8 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
     eval->exp = tok.exp;
 
     if (err == AUTHZ_OK) {
+        ngx_http_authz_registered(eval);
+
         err = authz_identity_get(&eval->id, eval->payload, &alcf->claims,
                                  ngx_http_authz_alloc, r->pool, &tok.detail);
 
@@ -330,14 +354,35 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
         err = ngx_http_authz_binding(r, eval, &tok.detail);
     }
 
+    if (store) {
+        /*
+         * the claims only where a hit gives what a miss would: not for
+         * a "cnf" (the binding is checked again by decoding, against
+         * this connection), ignored items or missing claims (their
+         * info line is logged again by decoding), a typ cut for the log
+         */
+
+        ngx_http_authz_cache_store(r, &entry, eval,
+            (!tok.has_exp || tok.exp >= (double) NGX_MAX_TIME_T_VALUE)
+            ? NGX_MAX_TIME_T_VALUE : (time_t) tok.exp,
+            err == AUTHZ_OK
+            && json_object_get(eval->payload, "cnf") == NULL
+            && eval->id.ndropped == 0
+            && (eval->id.missing & alcf->claims_explicit) == 0
+            && tok.typ_len < AUTHZ_MAX_LOG_VALUE);
+    }
+
+    eval->detail = tok.detail;
+
+verified:
+
     /* after the signature, a cache hit included: authz_revocation_file */
 
     if (err == AUTHZ_OK) {
-        err = ngx_http_authz_revocation_check(r, eval, &tok.detail);
+        err = ngx_http_authz_revocation_check(r, eval, &eval->detail);
     }
 
     eval->err = err;
-    eval->detail = tok.detail;
 
     if (err == AUTHZ_ERR_INTERNAL) {
         eval->state = NGX_HTTP_AUTHZ_TOKEN_ERROR;
@@ -349,9 +394,13 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
         return NGX_OK;
     }
 
-    ngx_http_authz_claims_log(r, eval);
+    /* a hit's identity is in r->pool already, and logs nothing */
 
-    if (ngx_http_authz_identity(r, eval) != NGX_OK) {
+    if (!hit) {
+        ngx_http_authz_claims_log(r, eval);
+    }
+
+    if (!hit && ngx_http_authz_identity(r, eval) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -502,6 +551,63 @@ ngx_http_authz_claims_log(ngx_http_request_t *r, ngx_http_authz_eval_t *eval)
                   "authz: claim \"%*s\" not found in the token%s",
                   name->len, name->data,
                   n > 1 ? " (and other configured claims)" : "");
+}
+
+
+/* jti and iat, for the revocation check (a hit has them from the cache) */
+
+static void
+ngx_http_authz_registered(ngx_http_authz_eval_t *eval)
+{
+    json_t  *v;
+
+    v = json_object_get(eval->payload, "jti");
+
+    if (json_is_string(v)) {
+        eval->has_jti = 1;
+        eval->jti.data = (u_char *) json_string_value(v);
+        eval->jti.len = json_string_length(v);
+    }
+
+    v = json_object_get(eval->payload, "iat");
+
+    if (json_is_number(v)) {
+        eval->has_iat = 1;
+        eval->iat = json_number_value(v);
+    }
+}
+
+
+/*
+ * the payload, for what reads claims by name ($authz_claim_NAME): a
+ * cache hit parses it here, once, when such a thing is first read
+ */
+
+json_t *
+ngx_http_authz_eval_payload(ngx_http_request_t *r,
+    ngx_http_authz_eval_t *eval)
+{
+    u_char  *scratch;
+
+    if (eval->payload != NULL || eval->state != NGX_HTTP_AUTHZ_TOKEN_VALID
+        || eval->payload_parsed)
+    {
+        return eval->payload;
+    }
+
+    eval->payload_parsed = 1;
+
+    scratch = ngx_pnalloc(r->pool, eval->token.len + 1);
+    if (scratch == NULL) {
+        return NULL;
+    }
+
+    /* released by the cleanup of ngx_http_authz_verify() */
+
+    eval->payload = authz_token_payload_parse(eval->token.data,
+                                              eval->token.len, scratch);
+
+    return eval->payload;
 }
 
 

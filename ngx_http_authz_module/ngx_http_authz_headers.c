@@ -239,7 +239,9 @@ ngx_http_authz_identity_add(ngx_http_request_t *r,
     ch = alcf->claim_headers->elts;
 
     for (j = 0; j < alcf->claim_headers->nelts; j++) {
-        if (ngx_http_authz_claim_value(r, eval->payload, &ch[j].claim,
+        if (ngx_http_authz_claim_value(r,
+                                       ngx_http_authz_eval_payload(r, eval),
+                                       &ch[j].claim,
                                        &value)
             != NGX_OK
             || ngx_http_authz_header_push(r, &ch[j].name, &ch[j].lowcase,

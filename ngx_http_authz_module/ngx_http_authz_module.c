@@ -735,6 +735,8 @@ ngx_http_authz_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->scope.nlevels = conf->scope_levels->nelts;
     }
 
+    conf->claims_digest = ngx_http_authz_cache_digest(conf);
+
     /*
      * checked in locations, and in servers without locations: "authz on"
      * at the server level may rely on keys that every location sets;

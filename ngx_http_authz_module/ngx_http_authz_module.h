@@ -223,6 +223,9 @@ typedef struct {
     authz_verify_conf_t         verify;
     authz_claims_conf_t         claims;
     authz_scope_t               scope;
+
+    /* of the settings that make the identity: a cache hit's claims */
+    uint64_t                    claims_digest;
 } ngx_http_authz_loc_conf_t;
 
 
@@ -254,6 +257,8 @@ struct ngx_http_authz_eval_s {
     ngx_str_t                   bad_claim;     /* a claim of a bad shape */
     double                      exp;
     u_char                      fingerprint[32];
+    ngx_str_t                   jti;           /* for the revocation check */
+    double                      iat;
 
     authz_identity_t            id;            /* sub, tenant: r->pool */
     ngx_str_t                   permissions;   /* joined with "," */
@@ -262,6 +267,9 @@ struct ngx_http_authz_eval_s {
 
     unsigned                    verified:1;    /* fingerprint is valid */
     unsigned                    has_exp:1;
+    unsigned                    has_jti:1;
+    unsigned                    has_iat:1;
+    unsigned                    payload_parsed:1;  /* after a cache hit */
 };
 
 
@@ -319,6 +327,8 @@ void ngx_http_authz_decide(ngx_http_authz_ctx_t *ctx,
 /* ngx_http_authz_eval.c: authentication of one token */
 ngx_http_authz_eval_t *ngx_http_authz_evaluate(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf, ngx_uint_t create);
+json_t *ngx_http_authz_eval_payload(ngx_http_request_t *r,
+    ngx_http_authz_eval_t *eval);
 
 /* ngx_http_authz_handler.c: the phase handlers */
 ngx_int_t ngx_http_authz_access_handler(ngx_http_request_t *r);
@@ -375,10 +385,25 @@ void ngx_http_authz_rules_check(ngx_conf_t *cf,
     ngx_http_authz_loc_conf_t *prev, ngx_http_authz_loc_conf_t *conf);
 char *ngx_http_authz_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+/* what a lookup found: the key that verified, the claims if they apply */
+typedef struct {
+    uint64_t                    hash;          /* of the token */
+    u_char                      fingerprint[32];
+    u_char                     *claims;        /* a copy in r->pool */
+    size_t                      claims_len;
+} ngx_http_authz_cache_entry_t;
+
 ngx_int_t ngx_http_authz_cache_lookup(ngx_http_request_t *r,
-    ngx_str_t *token, u_char *hash, u_char *fingerprint);
-void ngx_http_authz_cache_store(ngx_http_request_t *r, u_char *hash,
-    const u_char *fingerprint, time_t expire);
+    ngx_str_t *token, uint64_t digest, ngx_http_authz_cache_entry_t *entry);
+ngx_int_t ngx_http_authz_cache_entry_read(ngx_http_request_t *r,
+    ngx_http_authz_eval_t *eval, ngx_http_authz_cache_entry_t *entry,
+    const authz_verify_conf_t *verify);
+void ngx_http_authz_cache_store(ngx_http_request_t *r,
+    ngx_http_authz_cache_entry_t *entry, ngx_http_authz_eval_t *eval,
+    time_t expire, ngx_uint_t claims);
+uint64_t ngx_http_authz_cache_digest(ngx_http_authz_loc_conf_t *alcf);
+uint64_t ngx_http_authz_hash(uint64_t seed, const u_char *p, size_t len);
 
 typedef struct {
     ngx_uint_t                  hits;

@@ -702,7 +702,6 @@ authz_err_e
 ngx_http_authz_revocation_check(ngx_http_request_t *r,
     ngx_http_authz_eval_t *eval, const char **detail)
 {
-    json_t                       *v;
     authz_revoked_e               kind;
     authz_revocation_token_t      tok;
     ngx_http_authz_main_conf_t   *amcf;
@@ -717,20 +716,13 @@ ngx_http_authz_revocation_check(ngx_http_request_t *r,
 
     ngx_memzero(&tok, sizeof(authz_revocation_token_t));
 
-    v = json_object_get(eval->payload, "jti");
+    /* from the payload or, on a cache hit, from the entry */
 
-    if (json_is_string(v)) {
-        tok.has_jti = 1;
-        tok.jti.data = (const unsigned char *) json_string_value(v);
-        tok.jti.len = json_string_length(v);
-    }
-
-    v = json_object_get(eval->payload, "iat");
-
-    if (json_is_number(v)) {
-        tok.has_iat = 1;
-        tok.iat = json_number_value(v);
-    }
+    tok.has_jti = eval->has_jti;
+    tok.jti.data = eval->jti.data;
+    tok.jti.len = eval->jti.len;
+    tok.has_iat = eval->has_iat;
+    tok.iat = eval->iat;
 
     tok.sub = eval->id.sub;
     tok.tenant = eval->id.tenant;
@@ -796,7 +788,6 @@ ngx_http_authz_revocation_log(ngx_http_request_t *r,
     ngx_http_authz_eval_t *eval)
 {
     u_char       *p, c;
-    json_t       *v;
     size_t        i, len;
     ngx_str_t     none = ngx_string("-");
     ngx_str_t     sub, tenant;
@@ -817,11 +808,10 @@ ngx_http_authz_revocation_log(ngx_http_request_t *r,
     }
 
     p = jti;
-    v = json_object_get(eval->payload, "jti");
 
-    if (json_is_string(v)) {
-        s = json_string_value(v);
-        len = json_string_length(v);
+    if (eval->has_jti) {
+        s = (const char *) eval->jti.data;
+        len = eval->jti.len;
 
         for (i = 0; i < len && i < NGX_HTTP_AUTHZ_REVOCATION_JTI_LOG; i++) {
             c = (u_char) s[i];

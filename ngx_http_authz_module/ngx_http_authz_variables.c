@@ -268,26 +268,20 @@ ngx_http_authz_iat_variable(ngx_http_request_t *r,
 {
     u_char                 *p;
     double                  iat;
-    json_t                 *value;
     ngx_http_authz_eval_t  *eval;
 
     eval = ngx_http_authz_variable_eval(r);
 
+    /* from the payload or, on a cache hit, from the entry */
+
     if (eval == NULL || eval->state != NGX_HTTP_AUTHZ_TOKEN_VALID
-        || eval->payload == NULL)
+        || !eval->has_iat)
     {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    value = json_object_get(eval->payload, "iat");
-
-    if (!json_is_number(value)) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    iat = json_number_value(value);
+    iat = eval->iat;
 
     p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 1);
     if (p == NULL) {
@@ -369,7 +363,7 @@ ngx_http_authz_claim_variable(ngx_http_request_t *r,
     eval = ngx_http_authz_variable_eval(r);
 
     if (eval == NULL || eval->state != NGX_HTTP_AUTHZ_TOKEN_VALID
-        || eval->payload == NULL)
+        || ngx_http_authz_eval_payload(r, eval) == NULL)
     {
         v->not_found = 1;
         return NGX_OK;
@@ -401,7 +395,7 @@ ngx_http_authz_prefix_variable(ngx_http_request_t *r,
     eval = ngx_http_authz_variable_eval(r);
 
     if (eval == NULL || eval->state != NGX_HTTP_AUTHZ_TOKEN_VALID
-        || eval->payload == NULL)
+        || ngx_http_authz_eval_payload(r, eval) == NULL)
     {
         v->not_found = 1;
         return NGX_OK;

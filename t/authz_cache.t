@@ -72,7 +72,7 @@ http {
 EOF
 
 $t->write_file_expand('nginx.conf', $conf);
-$t->run->plan(21);
+$t->run->plan(23);
 
 ###############################################################################
 
@@ -138,6 +138,13 @@ cache('/', $first);
 cache('/', mint(sub => "u$_")) for 1 .. 600;
 is(cache('/', $first), 'miss', 'least recently used entry evicted');
 is(cache('/', $tok), 'miss', 'old entry evicted too');
+
+# a large entry (two pages) in a zone full of small ones: as many of
+# the least recently used go as it takes
+
+my $large = mint(sub => 'large', pad => 'x' x 4000);
+is(cache('/', $large), 'miss', 'large token miss in a full zone');
+is(cache('/', $large), 'hit', 'large token stored in a full zone');
 
 # a reload keeps the zone and its entries
 
