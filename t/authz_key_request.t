@@ -14,6 +14,7 @@ use warnings;
 use strict;
 
 use Test::More;
+use Time::HiRes ();
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
@@ -176,7 +177,10 @@ is($idp->fetches, 2, 'no fetch inside the window');
 
 sleep 2;
 $idp->publish('k2');
+my $t0 = Time::HiRes::time();
 is(st('/', $k2), 200, 'rotated key accepted');
+diag(sprintf 'rotation: first token of the new key answered in %.1f ms',
+    (Time::HiRes::time() - $t0) * 1000) if $ENV{TEST_VERBOSE};
 is($idp->fetches, 3, 'with one fetch');
 is(st('/', $tok), 401, 'old key gone');
 

@@ -360,9 +360,9 @@ fails('generated_at in milliseconds', 'ms.json max_age=1h',
 
 # a FIFO at the path neither blocks nginx -t nor is read
 
-my $start = time;
+my $fifo_start = time;
 fails('a fifo', 'fifo.json', qr/not a regular file/);
-ok(time - $start < 5, 'a fifo: no wait for a writer');
+ok(time - $fifo_start < 5, 'a fifo: no wait for a writer');
 fails('257-byte string', '257.json', qr/string longer than 256 bytes/);
 fails('check 0', 'old.json check=0', qr/invalid check "0"/);
 fails('check 50ms', 'old.json check=50ms', qr/invalid check "50ms"/);
