@@ -113,7 +113,7 @@ my ($hits, $mismatch) = (0, 0);
 
 # and "no alerts" of each nginx
 
-plan(tests => keys(%tokens) * @firsts + 6 + 6 + 2);
+plan(tests => keys(%tokens) * @firsts + 6 + 6 + 2 + 3);
 
 for my $name (sort keys %tokens) {
     for my $first (@firsts) {
@@ -195,6 +195,40 @@ is_deeply([ map { (answer($_, '/remote/x', $k2))[0] } $c, $n ],
     'rotated away while cached: as without the cache');
 like((answer($c, '/remote/x', $k2))[0], qr/^401\|/,
     'rotated away while cached: 401');
+
+
+# a reload that changes the claim settings and the role table: entries
+# made under the old configuration must answer as the new one does
+
+my @cached = map { mint(%base, nonce => "reload $_") } 1 .. 3;
+my @pre;
+for my $tok (@cached) {
+    push @pre, map { "$_ " . (answer($c, $_, $tok))[0] }
+        qw(/a/x /roles/x /claims/x /subclaim/x);
+}
+
+for my $t ($c, $n) {
+    my $conf = conf($t == $c ? 'authz_cache zone=hits:1m ttl=60s;' : '');
+    $conf =~ s/authz_role role_viewer blog:posts.read;/authz_role role_viewer blog:posts.update;/;
+    $conf =~ s/authz_roles_claim groups;\n            authz_require blog:posts.update;/authz_require blog:posts.update;/;
+    $conf =~ s/authz_permissions_claim scope;/authz_permissions_claim permissions;/;
+    $t->write_file_expand('nginx.conf', $conf);
+    $t->reload;
+}
+select undef, undef, undef, 0.5;
+
+my (@rgot, @rwant, $rhits);
+for my $tok (@cached) {
+    for my $path (qw(/a/x /roles/x /claims/x /subclaim/x)) {
+        my ($a, $cache) = answer($c, $path, $tok);
+        $rhits++ if $cache eq 'hit';
+        push @rgot, "$path $a";
+        push @rwant, "$path " . (answer($n, $path, $tok))[0];
+    }
+}
+is_deeply(\@rgot, \@rwant, 'reload with other claim settings: as without the cache');
+ok($rhits, "hits after reload: $rhits");
+isnt(join("\n", @rgot), join("\n", @pre), 'the reload changed answers');
 
 $idp->stop;
 
