@@ -3,8 +3,9 @@
  *
  * nginx-free core: JWS compact serialization (RFC 7515), JOSE
  * header, RSA, ECDSA and Ed25519 signatures (RFC 7518, RFC 8037) and
- * registered claims (RFC 7519).  It never logs, never calls time()
- * and keeps no state.
+ * registered claims (RFC 7519).  It never logs and never calls
+ * time(); its one state is a small cache of prepared RSA verification
+ * contexts of the process (authz_rsa_ctx()).
  */
 
 
@@ -24,6 +25,14 @@
 #define AUTHZ_SIG_PSS           1       /* RSASSA-PSS */
 #define AUTHZ_SIG_ECDSA         2       /* R || S, converted to DER */
 #define AUTHZ_SIG_EDDSA         3       /* Ed25519, no prehash */
+
+/*
+ * prepared RSA verification contexts, per process: created on first
+ * use (in an nginx worker: after fork, never shared between
+ * processes), reused by every later verification with the same key
+ * and algorithm, replaced in turn when full
+ */
+#define AUTHZ_RSA_CTX_MAX       32
 
 /* the longest DER ECDSA-Sig-Value of P-384: 2 + 2 * (2 + 49) */
 #define AUTHZ_MAX_ECDSA_DER     128
@@ -101,6 +110,8 @@ static size_t authz_token_candidates(const authz_token_t *tok,
     const authz_verify_conf_t *conf, const authz_key_t **cand);
 static authz_err_e authz_token_signature(authz_token_t *tok,
     const authz_key_t **cand, size_t n, const authz_key_t **key);
+static EVP_PKEY_CTX *authz_rsa_ctx(const authz_alg_t *a,
+    const authz_key_t *key);
 static authz_err_e authz_rsa_verify(const authz_token_t *tok,
     const authz_alg_t *a, const authz_key_t *key, const unsigned char *md,
     size_t mdlen);
@@ -1000,17 +1011,60 @@ static authz_err_e
 authz_rsa_verify(const authz_token_t *tok, const authz_alg_t *a,
     const authz_key_t *key, const unsigned char *md, size_t mdlen)
 {
-    int            rv;
-    authz_err_e    rc;
     EVP_PKEY_CTX  *pctx;
 
-    pctx = EVP_PKEY_CTX_new(key->pkey, NULL);
+    pctx = authz_rsa_ctx(a, key);
     if (pctx == NULL) {
         ERR_clear_error();
         return AUTHZ_ERR_INTERNAL;
     }
 
-    rc = AUTHZ_ERR_INTERNAL;
+    if (EVP_PKEY_verify(pctx, tok->sig, tok->sig_len, md, mdlen) == 1) {
+        return AUTHZ_OK;
+    }
+
+    /* a bad signature leaves errors that the next TLS user would see */
+
+    ERR_clear_error();
+
+    return AUTHZ_ERR_SIGNATURE;
+}
+
+
+/*
+ * the prepared context of a key and an algorithm: found by the key
+ * object and its fingerprint (a key object freed and another made at
+ * the same address is found only if it holds the same public key), or
+ * made and kept; the context holds a reference to the key object
+ */
+
+static EVP_PKEY_CTX *
+authz_rsa_ctx(const authz_alg_t *a, const authz_key_t *key)
+{
+    size_t         i;
+    EVP_PKEY_CTX  *pctx;
+
+    static struct {
+        EVP_PKEY_CTX   *pctx;
+        const EVP_PKEY *pkey;
+        unsigned        alg;
+        unsigned char   fingerprint[32];
+    } cache[AUTHZ_RSA_CTX_MAX];
+
+    static size_t  next;
+
+    for (i = 0; i < AUTHZ_RSA_CTX_MAX && cache[i].pctx != NULL; i++) {
+        if (cache[i].pkey == key->pkey && cache[i].alg == a->alg
+            && memcmp(cache[i].fingerprint, key->fingerprint, 32) == 0)
+        {
+            return cache[i].pctx;
+        }
+    }
+
+    pctx = EVP_PKEY_CTX_new(key->pkey, NULL);
+    if (pctx == NULL) {
+        return NULL;
+    }
 
     /*
      * the digest is checked inside the padding: the DigestInfo of
@@ -1024,34 +1078,27 @@ authz_rsa_verify(const authz_token_t *tok, const authz_alg_t *a,
                                         ? RSA_PKCS1_PSS_PADDING
                                         : RSA_PKCS1_PADDING)
            != 1
-        || EVP_PKEY_CTX_set_signature_md(pctx, a->md()) != 1)
+        || EVP_PKEY_CTX_set_signature_md(pctx, a->md()) != 1
+        || (a->sig == AUTHZ_SIG_PSS
+            && (EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
+                != 1
+                || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, a->md()) != 1)))
     {
-        goto failed;
+        EVP_PKEY_CTX_free(pctx);
+        return NULL;
     }
 
-    if (a->sig == AUTHZ_SIG_PSS
-        && (EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
-            != 1
-            || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, a->md()) != 1))
-    {
-        goto failed;
-    }
+    i = next;
+    next = (next + 1) % AUTHZ_RSA_CTX_MAX;
 
-    rv = EVP_PKEY_verify(pctx, tok->sig, tok->sig_len, md, mdlen);
+    EVP_PKEY_CTX_free(cache[i].pctx);
 
-    rc = (rv == 1) ? AUTHZ_OK : AUTHZ_ERR_SIGNATURE;
+    cache[i].pctx = pctx;
+    cache[i].pkey = key->pkey;
+    cache[i].alg = a->alg;
+    memcpy(cache[i].fingerprint, key->fingerprint, 32);
 
-failed:
-
-    EVP_PKEY_CTX_free(pctx);
-
-    /* a bad signature leaves errors that the next TLS user would see */
-
-    if (rc != AUTHZ_OK) {
-        ERR_clear_error();
-    }
-
-    return rc;
+    return pctx;
 }
 
 
