@@ -31,6 +31,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use AuthzTest qw(:all);
 use AuthzIdP;
+use AuthzCacheHit qw(cache_hit_conf cache_hit_list cache_hit_answer);
 use JSON::PP;
 
 ###############################################################################
@@ -48,6 +49,36 @@ my $n = AuthzTest->new;
 
 my $idp = AuthzIdP->new($c->testdir);
 my $IDP = $idp->port;
+
+# the locations of these tests, besides the shared ones
+
+my $more = <<'LOC';
+        location /subclaim/ {
+            authz_tenant_claim org;
+            authz_rule GET "/subclaim/{sub}" public;
+            authz_rule GET /subclaim/** blog:posts.read;
+            proxy_pass http://%%ECHO%%;
+        }
+
+        location /rulesub/ {
+            authz_rule GET "/rulesub/{sub}" blog:posts.read;
+            authz_rules_default allow;
+            proxy_pass http://%%ECHO%%;
+        }
+LOC
+
+# the list: also a sub and a tenant, an empty and a numeric jti
+
+sub write_list {
+    my ($t, $jti) = @_;
+    cache_hit_list($t, $now, ['', 17, @$jti],
+        sub => { mallory => $now }, tenant => { evil => $now });
+}
+
+sub conf {
+    my ($cache) = @_;
+    return cache_hit_conf($cache, $IDP, $more);
+}
 $idp->publish('k1', 'k2');
 $idp->start;
 
@@ -124,9 +155,9 @@ for my $name (sort keys %tokens) {
         my (@got, @want);
 
         for my $path ($first, @locations, $first) {
-            my ($a, $cache) = answer($c, $path, $tok);
+            my ($a, $cache) = cache_hit_answer($c, $path, $tok);
             push @got, "$path $a";
-            push @want, "$path " . (answer($n, $path, $tok))[0];
+            push @want, "$path " . (cache_hit_answer($n, $path, $tok))[0];
             $hits++ if $cache eq 'hit';
         }
 
@@ -142,32 +173,32 @@ ok($full > 20, "hits with claims: $full");
 # revocation of a cached token: a hit checks the list again
 
 my $tok = mint(%base, jti => 'tok-later');
-my @before = map { (answer($c, $_, $tok))[0] } qw(/a/x /claims/x);
+my @before = map { (cache_hit_answer($c, $_, $tok))[0] } qw(/a/x /claims/x);
 like($before[0], qr/^200\|/, 'cached before revocation');
 
 write_list($_, ['tok-later']) for $c, $n;
 sleep 1;
 
-is_deeply([ map { (answer($c, $_, $tok))[0] } qw(/a/x /claims/x) ],
-    [ map { (answer($n, $_, $tok))[0] } qw(/a/x /claims/x) ],
+is_deeply([ map { (cache_hit_answer($c, $_, $tok))[0] } qw(/a/x /claims/x) ],
+    [ map { (cache_hit_answer($n, $_, $tok))[0] } qw(/a/x /claims/x) ],
     'revoked while cached: as without the cache');
-like((answer($c, '/a/x', $tok))[0], qr/^401\|/, 'revoked while cached');
+like((cache_hit_answer($c, '/a/x', $tok))[0], qr/^401\|/, 'revoked while cached');
 
 # expiry while cached, with and without leeway
 
 my $short = mint(%base, exp => time() + 2);
-answer($c, '/a/x', $short) for 1 .. 2;
+cache_hit_answer($c, '/a/x', $short) for 1 .. 2;
 sleep 3;
 
-is_deeply([ map { (answer($c, $_, $short))[0] } qw(/a/x /leeway0/x) ],
-    [ map { (answer($n, $_, $short))[0] } qw(/a/x /leeway0/x) ],
+is_deeply([ map { (cache_hit_answer($c, $_, $short))[0] } qw(/a/x /leeway0/x) ],
+    [ map { (cache_hit_answer($n, $_, $short))[0] } qw(/a/x /leeway0/x) ],
     'expired while cached: as without the cache');
 
 # the info line of ignored items: logged on every request, cached or not
 
 my $items = mint(%base, permissions => ['blog:posts.read', 17],
     nonce => 'items-log');
-answer($_, '/a/x', $items) for ($c, $c, $c, $n, $n, $n);
+cache_hit_answer($_, '/a/x', $items) for ($c, $c, $c, $n, $n, $n);
 my @count = map { scalar(() = $_->error_log
     =~ /invalid items? of claim "\w+" ignored/g) } $c, $n;
 ok($count[0] > 0, "ignored items logged: $count[0]");
@@ -176,9 +207,9 @@ is($count[0], $count[1], 'ignored items logged as without the cache');
 # a fetched key set: a key rotated away while its token is cached
 
 my $k2 = mint(%base, _key => 'k2', nonce => 'rotated');
-my @got = map { (answer($c, '/remote/x', $k2))[0] } 1 .. 2;
+my @got = map { (cache_hit_answer($c, '/remote/x', $k2))[0] } 1 .. 2;
 like($got[0], qr/^200\|/, 'fetched key: accepted');
-is((answer($c, '/remote/x', $k2))[1], 'hit', 'fetched key: cached');
+is((cache_hit_answer($c, '/remote/x', $k2))[1], 'hit', 'fetched key: cached');
 
 $idp->publish('k1');
 my $fetched = $idp->fetches;
@@ -186,14 +217,14 @@ sleep 2;
 
 # a request after refresh= starts the fetch; then k2 is gone
 
-answer($_, '/remote/x', mint(%base, nonce => 'refresh')) for $c, $n;
+cache_hit_answer($_, '/remote/x', mint(%base, nonce => 'refresh')) for $c, $n;
 $idp->wait_fetches($fetched + 2);
 select undef, undef, undef, 0.5;
 
-is_deeply([ map { (answer($_, '/remote/x', $k2))[0] } $c, $n ],
-    [ ((answer($n, '/remote/x', $k2))[0]) x 2 ],
+is_deeply([ map { (cache_hit_answer($_, '/remote/x', $k2))[0] } $c, $n ],
+    [ ((cache_hit_answer($n, '/remote/x', $k2))[0]) x 2 ],
     'rotated away while cached: as without the cache');
-like((answer($c, '/remote/x', $k2))[0], qr/^401\|/,
+like((cache_hit_answer($c, '/remote/x', $k2))[0], qr/^401\|/,
     'rotated away while cached: 401');
 
 
@@ -203,7 +234,7 @@ like((answer($c, '/remote/x', $k2))[0], qr/^401\|/,
 my @cached = map { mint(%base, nonce => "reload $_") } 1 .. 3;
 my @pre;
 for my $tok (@cached) {
-    push @pre, map { "$_ " . (answer($c, $_, $tok))[0] }
+    push @pre, map { "$_ " . (cache_hit_answer($c, $_, $tok))[0] }
         qw(/a/x /roles/x /claims/x /subclaim/x);
 }
 
@@ -220,10 +251,10 @@ select undef, undef, undef, 0.5;
 my (@rgot, @rwant, $rhits);
 for my $tok (@cached) {
     for my $path (qw(/a/x /roles/x /claims/x /subclaim/x)) {
-        my ($a, $cache) = answer($c, $path, $tok);
+        my ($a, $cache) = cache_hit_answer($c, $path, $tok);
         $rhits++ if $cache eq 'hit';
         push @rgot, "$path $a";
-        push @rwant, "$path " . (answer($n, $path, $tok))[0];
+        push @rwant, "$path " . (cache_hit_answer($n, $path, $tok))[0];
     }
 }
 is_deeply(\@rgot, \@rwant, 'reload with other claim settings: as without the cache');
@@ -231,353 +262,5 @@ ok($rhits, "hits after reload: $rhits");
 isnt(join("\n", @rgot), join("\n", @pre), 'the reload changed answers');
 
 $idp->stop;
-
-###############################################################################
-
-# what a client and an upstream see, as one line; and $authz_cache
-
-sub answer {
-    my ($t, $path, $tok) = @_;
-
-    my $r = $t->get($path, token => $tok,
-        headers => ['X-Tenant' => 'acme']);
-    my $e = parse_echo($r);
-    my $h = $r->{headers};
-
-    return (join('|', $r->{status}, map { $_ // '-' }
-        @{$h}{qw(www-authenticate x-error x-reason x-claim x-jti x-iss
-            x-exp x-kid x-roles x-sub x-perms x-alg x-typ x-iat
-            x-key-source x-ptr)},
-        @{$e}{qw(x-user-id x-tenant-id x-user-permissions x-user-services
-            x-custom x-org uri)}), $h->{'x-cache'} // '');
-}
-
-sub write_list {
-    my ($t, $jti) = @_;
-    my $list = { generated_at => $now, iat_before => 0,
-        sub => { mallory => $now }, tenant => { evil => $now },
-        jti => { 'tok-revoked' => $now + 3600, '' => $now + 3600, 17 => $now + 3600,
-            map { $_ => $now + 3600 } @$jti } };
-    $t->write_file('revoked.json.tmp', encode_json($list));
-    rename $t->testdir . '/revoked.json.tmp', $t->testdir . '/revoked.json'
-        or die "rename: $!";
-}
-
-sub conf {
-    my ($cache) = @_;
-
-    return <<"EOF";
-
-%%TEST_GLOBALS%%
-
-events {
-}
-
-http {
-    %%TEST_GLOBALS_HTTP%%
-
-    $cache
-    authz_key_cache zone=keys:1m;
-    authz_revocation_file %%TESTDIR%%/revoked.json check=100ms;
-
-    authz_role role_editor blog:posts.update blog:posts.read;
-    authz_role role_viewer blog:posts.read;
-
-    map \$authz_claim_flag \$flag_ok {
-        1        1;
-        default  0;
-    }
-
-    server {
-        listen       127.0.0.1:%%PORT_8080%%;
-        listen       127.0.0.1:%%PORT_8081%%;
-        server_name  localhost;
-
-        authz on;
-        authz_key_file %%KEYDIR%%/k1.pub kid=k1;
-        authz_issuer https://issuer.test;
-        authz_audience api.test;
-        authz_leeway 60s;
-
-        add_header X-Cache \$authz_cache always;
-        add_header X-Error \$authz_error always;
-        add_header X-Reason \$authz_reason always;
-        add_header X-Claim \$authz_claim_custom always;
-        add_header X-Jti \$authz_jti always;
-        add_header X-Iss \$authz_iss always;
-        add_header X-Exp \$authz_exp always;
-        add_header X-Kid \$authz_kid always;
-        add_header X-Roles \$authz_roles always;
-        add_header X-Sub \$authz_sub always;
-        add_header X-Perms \$authz_permissions always;
-        add_header X-Alg \$authz_alg always;
-        add_header X-Typ \$authz_typ always;
-        add_header X-Iat \$authz_iat always;
-        add_header X-Key-Source \$authz_key_source always;
-        add_header X-Ptr \$authz_claim_custom always;
-
-        location /a/ {
-            authz_require blog:posts.read;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /claims/ {
-            authz_permissions_claim scope;
-            authz_tenant_claim org;
-            authz_services_claim svc;
-            authz_roles_claim groups;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /roles/ {
-            authz_roles_claim groups;
-            authz_require blog:posts.update;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /levels/ {
-            authz_scope_levels own team org all;
-            authz_require orders:read:team;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /leeway0/ {
-            authz_leeway 0s;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /iss/ {
-            authz_issuer https://other.test;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /aud/ {
-            authz_audience x.test;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /tenant/ {
-            authz_tenant \$http_x_tenant;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /svc/ {
-            authz_service chatbot;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /svcblog/ {
-            authz_service blog;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /rules/ {
-            authz_rule GET /rules/own/** blog:posts.update;
-            authz_rule GET "/rules/t/{tenant}/**" blog:posts.read;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /k2/ {
-            authz_key_file %%KEYDIR%%/k2.pub kid=k2;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /size/ {
-            authz_max_token_size 700;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /alg/ {
-            authz_algorithms PS256;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /optexp/ {
-            authz_require_exp off;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /cond/ {
-            authz_condition \$flag_ok;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /vars/ {
-            authz optional;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        # internal redirects into other claim settings
-
-        location /redir/ {
-            try_files /nonexistent \@claims;
-        }
-
-        location \@claims {
-            authz_permissions_claim scope;
-            authz_tenant_claim org;
-            authz_roles_claim groups;
-            authz_scope_levels own team org all;
-            authz_require orders:read:team;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /err/ {
-            authz_require blog:posts.delete;
-            error_page 403 = \@levels;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location \@levels {
-            authz_scope_levels own team org all;
-            authz_require orders:read:team;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /accel/ {
-            authz_leeway 0s;
-            proxy_pass http://127.0.0.1:%%PORT_8082%%;
-        }
-
-        # the claims and keys work
-
-        location /typ/ {
-            authz_token_type at+jwt;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /bindignore/ {
-            authz_token_binding ignore;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /bindmtls/ {
-            authz_token_binding mtls;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /ec/ {
-            authz_key_file %%KEYDIR%%/ec.pub kid=ec;
-            authz_algorithms ES256;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /ecrs/ {
-            authz_key_file %%KEYDIR%%/k1.pub kid=k1;
-            authz_key_file %%KEYDIR%%/ec.pub kid=ec;
-            authz_algorithms RS256 ES256;
-            authz_token_binding ignore;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /issok/ {
-            authz_key_file %%KEYDIR%%/k1.pub kid=k1 issuer=https://issuer.test;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /issbound/ {
-            authz_issuer https://issuer.test https://other.test;
-            authz_key_file %%KEYDIR%%/k1.pub kid=k1 issuer=https://other.test;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /perms2/ {
-            authz_permissions_claim permissions /ext/perms;
-            authz_require blog:posts.delete;
-            authz_token_binding ignore;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /wild/ {
-            authz_wildcards off;
-            authz_require blog:posts.read;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /fwd/ {
-            authz_service blog;
-            authz_forward_permissions service;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /hdr/ {
-            authz_claim_header X-Custom custom;
-            authz_claim_header X-Org /org;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /remote/ {
-            authz_key_request /_jwks refresh=1s kid_refresh=1s;
-            authz_token_binding ignore;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location = /_jwks {
-            internal;
-            authz off;
-            proxy_pass_request_headers off;
-            proxy_pass_request_body off;
-            proxy_method GET;
-            proxy_set_header Accept-Encoding "";
-            client_max_body_size 0;
-            proxy_pass http://127.0.0.1:$IDP/jwks;
-        }
-
-        location /errtyp/ {
-            authz_token_type at+jwt;
-            error_page 401 = \@bindignore;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location \@bindignore {
-            authz_token_binding ignore;
-            authz_claim_header X-Custom custom;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /redirbind/ {
-            authz_token_binding ignore;
-            try_files /nonexistent \@typ;
-        }
-
-        location \@typ {
-            authz_token_type at+jwt;
-            authz_key_file %%KEYDIR%%/k1.pub kid=k1 issuer=https://issuer.test;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /subclaim/ {
-            authz_tenant_claim org;
-            authz_rule GET "/subclaim/{sub}" public;
-            authz_rule GET /subclaim/** blog:posts.read;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /rulesub/ {
-            authz_rule GET "/rulesub/{sub}" blog:posts.read;
-            authz_rules_default allow;
-            proxy_pass http://%%ECHO%%;
-        }
-
-        location /internal/ {
-            internal;
-            authz_roles_claim groups;
-            authz_require blog:posts.update;
-            proxy_pass http://%%ECHO%%;
-        }
-    }
-
-    server {
-        listen       127.0.0.1:%%PORT_8082%%;
-
-        location / {
-            add_header X-Accel-Redirect /internal/x;
-            return 200 "";
-        }
-    }
-}
-
-EOF
-}
 
 ###############################################################################
