@@ -149,7 +149,8 @@ sleep 1;
 is_deeply([ map { (cache_hit_answer($c, $_, $tok))[0] } qw(/a/x /claims/x) ],
     [ map { (cache_hit_answer($n, $_, $tok))[0] } qw(/a/x /claims/x) ],
     'revoked while cached: as without the cache');
-like((cache_hit_answer($c, '/a/x', $tok))[0], qr/^401\|/, 'revoked while cached');
+like((cache_hit_answer($c, '/a/x', $tok))[0], qr/^401\|/,
+    'revoked while cached');
 
 # expiry while cached, with and without leeway
 
