@@ -78,6 +78,8 @@ static ngx_int_t ngx_http_authz_metrics_key_fetches(
 static ngx_int_t ngx_http_authz_metrics_keys(ngx_http_authz_metrics_t *m);
 static ngx_int_t ngx_http_authz_metrics_key_success(
     ngx_http_authz_metrics_t *m);
+static ngx_int_t ngx_http_authz_metrics_key_gauge(
+    ngx_http_authz_metrics_t *m, ngx_uint_t success);
 
 
 /* the "kind" label of the revocation families, by AUTHZ_REVOKED_* */
@@ -742,39 +744,27 @@ ngx_http_authz_metrics_key_fetches(ngx_http_authz_metrics_t *m)
 static ngx_int_t
 ngx_http_authz_metrics_keys(ngx_http_authz_metrics_t *m)
 {
-    ngx_int_t                   rc;
-    ngx_uint_t                  i;
-    ngx_keyval_t                kv;
-    ngx_http_authz_key_stats_t  st;
-
-    ngx_str_set(&kv.key, "source");
-
-    for (i = 0; /* void */ ; i++) {
-        rc = ngx_http_authz_key_request_stats(m->amcf, i, &st);
-
-        if (rc == NGX_DONE) {
-            return NGX_OK;
-        }
-
-        if (rc != NGX_OK) {
-            continue;
-        }
-
-        kv.value = *st.source;
-
-        if (ngx_http_authz_metrics_sample(m, &kv, 1, st.keys) != NGX_OK) {
-            return NGX_ERROR;
-        }
-    }
+    return ngx_http_authz_metrics_key_gauge(m, 0);
 }
 
 
 static ngx_int_t
 ngx_http_authz_metrics_key_success(ngx_http_authz_metrics_t *m)
 {
+    return ngx_http_authz_metrics_key_gauge(m, 1);
+}
+
+
+/* one sample per key set: its keys, or the time of its last success */
+
+static ngx_int_t
+ngx_http_authz_metrics_key_gauge(ngx_http_authz_metrics_t *m,
+    ngx_uint_t success)
+{
     ngx_int_t                   rc;
     ngx_uint_t                  i;
     ngx_keyval_t                kv;
+    ngx_atomic_uint_t           value;
     ngx_http_authz_key_stats_t  st;
 
     ngx_str_set(&kv.key, "source");
@@ -791,10 +781,9 @@ ngx_http_authz_metrics_key_success(ngx_http_authz_metrics_t *m)
         }
 
         kv.value = *st.source;
+        value = success ? (ngx_atomic_uint_t) st.last_success : st.keys;
 
-        if (ngx_http_authz_metrics_sample(m, &kv, 1, st.last_success)
-            != NGX_OK)
-        {
+        if (ngx_http_authz_metrics_sample(m, &kv, 1, value) != NGX_OK) {
             return NGX_ERROR;
         }
     }
