@@ -109,9 +109,9 @@ size_t authz_json_dump(const authz_json_t *v, int ascii, unsigned char *buf);
 #define authz_json_is_boolean(j)                                             \
     (authz_json_is_true(j) || authz_json_is_false(j))
 
-/* a string's bytes and length; NULL and 0 for anything else */
+/* a string's bytes and length; "" and 0 for anything else */
 #define authz_json_string(j)                                                 \
-    (authz_json_is_string(j) ? (j)->v.s : NULL)
+    (authz_json_is_string(j) ? (j)->v.s : "")
 #define authz_json_string_length(j)                                          \
     (authz_json_is_string(j) ? (size_t) (j)->len : 0)
 
