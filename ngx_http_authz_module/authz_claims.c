@@ -20,21 +20,23 @@ typedef struct {
 } authz_strset_t;
 
 
-static authz_err_e authz_items_get(json_t *v, int object, authz_str_t **out,
-    size_t *n, size_t *dropped, authz_alloc_pt alloc, void *data);
-static authz_err_e authz_claim_items(json_t *payload, const authz_str_t *name,
-    int object, authz_str_t **out, size_t *n, authz_identity_t *id,
-    unsigned bit, authz_alloc_pt alloc, void *data, const char **detail);
-static authz_err_e authz_services_get(json_t *v, authz_identity_t *id,
+static authz_err_e authz_items_get(authz_json_t *v, int object,
+    authz_str_t **out, size_t *n, size_t *dropped, authz_alloc_pt alloc,
+    void *data);
+static authz_err_e authz_claim_items(authz_json_t *payload,
+    const authz_str_t *name, int object, authz_str_t **out, size_t *n,
+    authz_identity_t *id, unsigned bit, authz_alloc_pt alloc, void *data,
+    const char **detail);
+static authz_err_e authz_services_get(authz_json_t *v, authz_identity_t *id,
     authz_alloc_pt alloc, void *data, const char **detail);
-static authz_err_e authz_single_get(json_t *payload, const authz_str_t *name,
-    authz_str_t *out, authz_identity_t *id, unsigned bit,
-    const char **detail, const char *what);
+static authz_err_e authz_single_get(authz_json_t *payload,
+    const authz_str_t *name, authz_str_t *out, authz_identity_t *id,
+    unsigned bit, const char **detail, const char *what);
 static authz_err_e authz_effective(authz_identity_t *id,
     const authz_claims_conf_t *conf, authz_str_t **claims, size_t *counts,
     size_t nclaims, authz_alloc_pt alloc, void *data, const char **detail);
-static json_t *authz_pointer_lookup(json_t *v, const unsigned char *p,
-    size_t len);
+static authz_json_t *authz_pointer_lookup(authz_json_t *v,
+    const unsigned char *p, size_t len);
 static int authz_strset_init(authz_strset_t *set, size_t n,
     authz_alloc_pt alloc, void *data);
 static int authz_strset_add(authz_strset_t *set, const authz_str_t *s);
@@ -102,17 +104,17 @@ authz_claim_name_valid(const unsigned char *p, size_t len)
 }
 
 
-json_t *
-authz_claim_lookup(json_t *payload, const unsigned char *name, size_t len)
+authz_json_t *
+authz_claim_lookup(authz_json_t *payload, const unsigned char *name, size_t len)
 {
     size_t                i, start;
-    json_t               *v;
+    authz_json_t         *v;
 
     if (len && name[0] == '/') {
         return authz_pointer_lookup(payload, name, len);
     }
 
-    v = json_object_getn(payload, (const char *) name, len);
+    v = authz_json_getn(payload, (const char *) name, len);
 
     if (v != NULL || memchr(name, '.', len) == NULL) {
         return v;
@@ -128,11 +130,11 @@ authz_claim_lookup(json_t *payload, const unsigned char *name, size_t len)
             continue;
         }
 
-        if (!json_is_object(v) || i == start) {
+        if (!authz_json_is_object(v) || i == start) {
             return NULL;
         }
 
-        v = json_object_getn(v, (const char *) name + start, i - start);
+        v = authz_json_getn(v, (const char *) name + start, i - start);
         if (v == NULL) {
             return NULL;
         }
@@ -151,8 +153,8 @@ authz_claim_lookup(json_t *payload, const unsigned char *name, size_t len)
 
 #define AUTHZ_POINTER_TOKEN  256
 
-static json_t *
-authz_pointer_lookup(json_t *v, const unsigned char *p, size_t len)
+static authz_json_t *
+authz_pointer_lookup(authz_json_t *v, const unsigned char *p, size_t len)
 {
     size_t         i, k, n, idx;
     unsigned char  tok[AUTHZ_POINTER_TOKEN];
@@ -180,10 +182,10 @@ authz_pointer_lookup(json_t *v, const unsigned char *p, size_t len)
             tok[n++] = p[i++];
         }
 
-        if (json_is_object(v)) {
-            v = json_object_getn(v, (const char *) tok, n);
+        if (authz_json_is_object(v)) {
+            v = authz_json_getn(v, (const char *) tok, n);
 
-        } else if (json_is_array(v)) {
+        } else if (authz_json_is_array(v)) {
             if (n == 0 || n > 9 || (n > 1 && tok[0] == '0')) {
                 return NULL;
             }
@@ -196,7 +198,7 @@ authz_pointer_lookup(json_t *v, const unsigned char *p, size_t len)
                 idx = idx * 10 + (tok[k] - '0');
             }
 
-            v = json_array_get(v, idx);
+            v = authz_json_array_get(v, idx);
 
         } else {
             return NULL;
@@ -212,15 +214,15 @@ authz_pointer_lookup(json_t *v, const unsigned char *p, size_t len)
 
 
 authz_err_e
-authz_identity_get(authz_identity_t *id, json_t *payload,
+authz_identity_get(authz_identity_t *id, authz_json_t *payload,
     const authz_claims_conf_t *conf, authz_alloc_pt alloc, void *data,
     const char **detail)
 {
     size_t               i, nclaims;
     size_t               counts[AUTHZ_MAX_PERMISSION_CLAIMS];
-    json_t              *v;
     authz_err_e          rc;
     authz_str_t         *claims[AUTHZ_MAX_PERMISSION_CLAIMS];
+    authz_json_t        *v;
     const authz_str_t   *names;
 
     memset(id, 0, sizeof(authz_identity_t));
@@ -296,13 +298,13 @@ authz_identity_get(authz_identity_t *id, json_t *payload,
 /* one permissions or roles claim: absent is empty; the shape is checked */
 
 static authz_err_e
-authz_claim_items(json_t *payload, const authz_str_t *name, int object,
+authz_claim_items(authz_json_t *payload, const authz_str_t *name, int object,
     authz_str_t **out, size_t *n, authz_identity_t *id, unsigned bit,
     authz_alloc_pt alloc, void *data, const char **detail)
 {
     size_t        dropped;
-    json_t       *v;
     authz_err_e   rc;
+    authz_json_t *v;
 
     v = authz_claim_lookup(payload, name->data, name->len);
 
@@ -431,11 +433,11 @@ authz_effective(authz_identity_t *id, const authz_claims_conf_t *conf,
 
 
 static authz_err_e
-authz_single_get(json_t *payload, const authz_str_t *name, authz_str_t *out,
-    authz_identity_t *id, unsigned bit, const char **detail,
+authz_single_get(authz_json_t *payload, const authz_str_t *name,
+    authz_str_t *out, authz_identity_t *id, unsigned bit, const char **detail,
     const char *what)
 {
-    json_t  *v;
+    authz_json_t *v;
 
     v = authz_claim_lookup(payload, name->data, name->len);
 
@@ -444,17 +446,17 @@ authz_single_get(json_t *payload, const authz_str_t *name, authz_str_t *out,
         return AUTHZ_OK;
     }
 
-    if (!json_is_string(v)
-        || !authz_value_valid((const unsigned char *) json_string_value(v),
-                              json_string_length(v)))
+    if (!authz_json_is_string(v)
+        || !authz_value_valid((const unsigned char *) authz_json_string(v),
+                              authz_json_string_length(v)))
     {
         id->bad_claim = name;
         *detail = what;
         return AUTHZ_ERR_CLAIM;
     }
 
-    out->data = (const unsigned char *) json_string_value(v);
-    out->len = json_string_length(v);
+    out->data = (const unsigned char *) authz_json_string(v);
+    out->len = authz_json_string_length(v);
 
     return AUTHZ_OK;
 }
@@ -470,14 +472,13 @@ authz_single_get(json_t *payload, const authz_str_t *name, authz_str_t *out,
  */
 
 static authz_err_e
-authz_items_get(json_t *v, int object, authz_str_t **out, size_t *n,
+authz_items_get(authz_json_t *v, int object, authz_str_t **out, size_t *n,
     size_t *dropped, authz_alloc_pt alloc, void *data)
 {
-    size_t               i, k, len, count;
-    json_t              *e;
-    authz_str_t         *a;
-    const char          *key;
-    const unsigned char *p, *start;
+    size_t                i, k, len, count;
+    authz_str_t          *a;
+    authz_json_t         *e;
+    const unsigned char  *p, *start;
 
     *n = 0;
 
@@ -486,15 +487,15 @@ authz_items_get(json_t *v, int object, authz_str_t **out, size_t *n,
         return (*out == NULL) ? AUTHZ_ERR_INTERNAL : AUTHZ_OK;
     }
 
-    if (json_is_array(v)) {
-        count = json_array_size(v);
+    if (authz_json_is_array(v)) {
+        count = authz_json_array_size(v);
 
-    } else if (object && json_is_object(v)) {
-        count = json_object_size(v);
+    } else if (object && authz_json_is_object(v)) {
+        count = authz_json_object_size(v);
 
-    } else if (json_is_string(v)) {
-        p = (const unsigned char *) json_string_value(v);
-        len = json_string_length(v);
+    } else if (authz_json_is_string(v)) {
+        p = (const unsigned char *) authz_json_string(v);
+        len = authz_json_string_length(v);
 
         for (i = 0, count = 0; i < len; i++) {
             if (p[i] != ' ' && (i == 0 || p[i - 1] == ' ')) {
@@ -517,33 +518,32 @@ authz_items_get(json_t *v, int object, authz_str_t **out, size_t *n,
 
     k = 0;
 
-    if (json_is_array(v)) {
-        for (i = 0; i < count; i++) {
-            e = json_array_get(v, i);
+    if (authz_json_is_array(v)) {
+        authz_json_foreach(v, i, e) {
 
-            if (!json_is_string(e)) {
+            if (!authz_json_is_string(e)) {
                 (*dropped)++;
                 continue;
             }
 
-            a[k].data = (const unsigned char *) json_string_value(e);
-            a[k].len = json_string_length(e);
+            a[k].data = (const unsigned char *) authz_json_string(e);
+            a[k].len = authz_json_string_length(e);
             k++;
         }
 
-    } else if (json_is_object(v)) {
+    } else if (authz_json_is_object(v)) {
 
-        /* jansson keeps insertion order: the token's order is kept */
+        /* members in the token's order */
 
-        json_object_keylen_foreach(v, key, len, e) {
-            a[k].data = (const unsigned char *) key;
-            a[k].len = len;
+        authz_json_foreach(v, i, e) {
+            a[k].data = (const unsigned char *) e->key;
+            a[k].len = e->key_len;
             k++;
         }
 
     } else {
-        p = (const unsigned char *) json_string_value(v);
-        len = json_string_length(v);
+        p = (const unsigned char *) authz_json_string(v);
+        len = authz_json_string_length(v);
         start = NULL;
 
         for (i = 0; i <= len; i++) {
@@ -585,19 +585,18 @@ authz_items_get(json_t *v, int object, authz_str_t **out, size_t *n,
 /* {"blog": {"enabled": true}, ...} or ["blog", ...] */
 
 static authz_err_e
-authz_services_get(json_t *v, authz_identity_t *id, authz_alloc_pt alloc,
+authz_services_get(authz_json_t *v, authz_identity_t *id, authz_alloc_pt alloc,
     void *data, const char **detail)
 {
     size_t           i, k, len;
-    json_t          *e, *enabled;
-    const char      *name;
     authz_str_t     *a;
+    authz_json_t    *e, *enabled;
     authz_strset_t   set;
 
     static const char  *what = "services claim has a bad shape or value";
 
-    if (v == NULL || json_is_array(v)) {
-        len = json_array_size(v);
+    if (v == NULL || authz_json_is_array(v)) {
+        len = authz_json_array_size(v);
 
         if (len > AUTHZ_MAX_SERVICES) {
             *detail = what;
@@ -611,20 +610,19 @@ authz_services_get(json_t *v, authz_identity_t *id, authz_alloc_pt alloc,
             return AUTHZ_ERR_INTERNAL;
         }
 
-        for (i = 0; i < len; i++) {
-            e = json_array_get(v, i);
+        authz_json_foreach(v, i, e) {
 
-            if (!json_is_string(e)
+            if (!authz_json_is_string(e)
                 || !authz_value_valid(
-                        (const unsigned char *) json_string_value(e),
-                        json_string_length(e)))
+                        (const unsigned char *) authz_json_string(e),
+                        authz_json_string_length(e)))
             {
                 *detail = what;
                 return AUTHZ_ERR_CLAIM;
             }
 
-            a[i].data = (const unsigned char *) json_string_value(e);
-            a[i].len = json_string_length(e);
+            a[i].data = (const unsigned char *) authz_json_string(e);
+            a[i].len = authz_json_string_length(e);
         }
 
         /* duplicates removed, as for permissions */
@@ -645,35 +643,37 @@ authz_services_get(json_t *v, authz_identity_t *id, authz_alloc_pt alloc,
         return AUTHZ_OK;
     }
 
-    if (!json_is_object(v) || json_object_size(v) > AUTHZ_MAX_SERVICES) {
+    if (!authz_json_is_object(v)
+        || authz_json_object_size(v) > AUTHZ_MAX_SERVICES)
+    {
         *detail = what;
         return AUTHZ_ERR_CLAIM;
     }
 
     id->has_services = 1;
 
-    a = alloc(data, (json_object_size(v) + 1) * sizeof(authz_str_t));
+    a = alloc(data, (authz_json_object_size(v) + 1) * sizeof(authz_str_t));
     if (a == NULL) {
         return AUTHZ_ERR_INTERNAL;
     }
 
     k = 0;
 
-    /* jansson keeps insertion order: the token's order is kept */
+    /* members in the token's order */
 
-    json_object_keylen_foreach(v, name, len, e) {
-        enabled = json_object_get(e, "enabled");
+    authz_json_foreach(v, i, e) {
+        enabled = authz_json_get(e, "enabled");
 
-        if (!json_is_object(e) || !json_is_boolean(enabled)
-            || !authz_value_valid((const unsigned char *) name, len))
+        if (!authz_json_is_object(e) || !authz_json_is_boolean(enabled)
+            || !authz_value_valid((const unsigned char *) e->key, e->key_len))
         {
             *detail = what;
             return AUTHZ_ERR_CLAIM;
         }
 
-        if (json_is_true(enabled)) {
-            a[k].data = (const unsigned char *) name;
-            a[k].len = len;
+        if (authz_json_is_true(enabled)) {
+            a[k].data = (const unsigned char *) e->key;
+            a[k].len = e->key_len;
             k++;
         }
     }
@@ -686,15 +686,15 @@ authz_services_get(json_t *v, authz_identity_t *id, authz_alloc_pt alloc,
 
 
 authz_err_e
-authz_cnf_check(json_t *payload, const unsigned char *x5t, size_t len,
+authz_cnf_check(authz_json_t *payload, const unsigned char *x5t, size_t len,
     const char **detail)
 {
-    json_t  *cnf, *v;
+    authz_json_t *cnf, *v;
 
-    cnf = json_object_get(payload, "cnf");
-    v = json_object_get(cnf, "x5t#S256");
+    cnf = authz_json_get(payload, "cnf");
+    v = authz_json_get(cnf, "x5t#S256");
 
-    if (!json_is_string(v)) {
+    if (!authz_json_is_string(v)) {
         *detail = "no \"x5t#S256\" confirmation";
         return AUTHZ_ERR_BINDING;
     }
@@ -704,8 +704,8 @@ authz_cnf_check(json_t *payload, const unsigned char *x5t, size_t len,
         return AUTHZ_ERR_BINDING;
     }
 
-    if (json_string_length(v) != len
-        || memcmp(json_string_value(v), x5t, len) != 0)
+    if (authz_json_string_length(v) != len
+        || memcmp(authz_json_string(v), x5t, len) != 0)
     {
         *detail = "client certificate does not match \"x5t#S256\"";
         return AUTHZ_ERR_BINDING;

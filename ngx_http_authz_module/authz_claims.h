@@ -11,7 +11,7 @@
 #define _AUTHZ_CLAIMS_H_INCLUDED_
 
 
-#include <jansson.h>
+#include "authz_json.h"
 #include "authz_rules.h"
 #include "authz_jwt.h"
 
@@ -86,7 +86,7 @@ typedef struct {
  * which must outlive id; arrays come from alloc(data, size);
  * returns AUTHZ_OK, AUTHZ_ERR_CLAIM (with *detail) or AUTHZ_ERR_INTERNAL
  */
-authz_err_e authz_identity_get(authz_identity_t *id, json_t *payload,
+authz_err_e authz_identity_get(authz_identity_t *id, authz_json_t *payload,
     const authz_claims_conf_t *conf, authz_alloc_pt alloc, void *data,
     const char **detail);
 
@@ -94,8 +94,8 @@ authz_err_e authz_identity_get(authz_identity_t *id, json_t *payload,
  * a claim by name; a dotted name is also tried as a path of objects,
  * a name that starts with "/" is a JSON Pointer
  */
-json_t *authz_claim_lookup(json_t *payload, const unsigned char *name,
-    size_t len);
+authz_json_t *authz_claim_lookup(authz_json_t *payload,
+    const unsigned char *name, size_t len);
 
 /*
  * a claim name for the configuration: printable ASCII without ","
@@ -108,7 +108,7 @@ int authz_claim_name_valid(const unsigned char *p, size_t len);
  * thumbprint of the client certificate (NULL: none); AUTHZ_OK, or
  * AUTHZ_ERR_BINDING with *detail
  */
-authz_err_e authz_cnf_check(json_t *payload, const unsigned char *x5t,
+authz_err_e authz_cnf_check(authz_json_t *payload, const unsigned char *x5t,
     size_t len, const char **detail);
 
 /*

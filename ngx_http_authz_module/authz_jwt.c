@@ -97,15 +97,15 @@ static const authz_alg_t *authz_alg_find(unsigned alg);
 static authz_err_e authz_token_header(authz_token_t *tok,
     const unsigned char *p, size_t len, const authz_verify_conf_t *conf);
 static int authz_typ_app(const unsigned char *p, size_t len);
-static int authz_typ_printable(json_t *typ);
-static authz_err_e authz_token_typ_check(authz_token_t *tok, json_t *typ,
+static int authz_typ_printable(authz_json_t *typ);
+static authz_err_e authz_token_typ_check(authz_token_t *tok, authz_json_t *typ,
     const authz_verify_conf_t *conf);
 static authz_err_e authz_token_payload(authz_token_t *tok);
 static authz_err_e authz_token_claims(authz_token_t *tok,
     const authz_verify_conf_t *conf, time_t now);
-static int authz_json_number(json_t *obj, const char *name, double *value,
-    int *present);
-static int authz_json_str_eq(json_t *s, const authz_str_t *v);
+static int authz_token_number(authz_json_t *obj, const char *name,
+    double *value, int *present);
+static int authz_token_str_eq(authz_json_t *s, const authz_str_t *v);
 static size_t authz_token_candidates(const authz_token_t *tok,
     const authz_verify_conf_t *conf, const authz_key_t **cand);
 static authz_err_e authz_token_signature(authz_token_t *tok,
@@ -229,13 +229,13 @@ authz_typ_app(const unsigned char *p, size_t len)
 /* 1 if the "typ" string is printable ASCII (spaces included) */
 
 static int
-authz_typ_printable(json_t *typ)
+authz_typ_printable(authz_json_t *typ)
 {
     size_t                i, len;
     const unsigned char  *p;
 
-    p = (const unsigned char *) json_string_value(typ);
-    len = json_string_length(typ);
+    p = (const unsigned char *) authz_json_string(typ);
+    len = authz_json_string_length(typ);
 
     for (i = 0; i < len; i++) {
         if (p[i] < 0x20 || p[i] > 0x7e) {
@@ -250,7 +250,7 @@ authz_typ_printable(json_t *typ)
 /* "authz_token_type": a token without "typ" fails (SPEC 3) */
 
 static authz_err_e
-authz_token_typ_check(authz_token_t *tok, json_t *typ,
+authz_token_typ_check(authz_token_t *tok, authz_json_t *typ,
     const authz_verify_conf_t *conf)
 {
     size_t  i;
@@ -261,8 +261,8 @@ authz_token_typ_check(authz_token_t *tok, json_t *typ,
     }
 
     for (i = 0; i < conf->ntypes; i++) {
-        if (authz_typ_eq((const unsigned char *) json_string_value(typ),
-                         json_string_length(typ), conf->types[i].data,
+        if (authz_typ_eq((const unsigned char *) authz_json_string(typ),
+                         authz_json_string_length(typ), conf->types[i].data,
                          conf->types[i].len))
         {
             return AUTHZ_OK;
@@ -374,8 +374,8 @@ authz_token_decode(authz_token_t *tok, const unsigned char *data, size_t len,
 static authz_err_e
 authz_token_payload(authz_token_t *tok)
 {
-    ptrdiff_t     n;
-    json_error_t  jerr;
+    ptrdiff_t    n;
+    const char  *err;
 
     n = authz_base64url_decode(tok->payload_buf, tok->payload_b64,
                                tok->payload_b64_len);
@@ -384,18 +384,13 @@ authz_token_payload(authz_token_t *tok)
         return AUTHZ_ERR_MALFORMED;
     }
 
-    if (!authz_json_depth_ok(tok->payload_buf, n, AUTHZ_JSON_MAX_DEPTH)) {
-        tok->detail = "payload nests too deep";
-        return AUTHZ_ERR_MALFORMED;
-    }
-
-    tok->payload = json_loadb((const char *) tok->payload_buf, n,
-                              JSON_REJECT_DUPLICATES, &jerr);
+    tok->payload = authz_json_parse(tok->payload_buf, n, AUTHZ_JSON_MAX_DEPTH,
+                                    &err);
 
     /* tok->payload is an object or NULL: a second verify parses again */
 
-    if (tok->payload == NULL || !json_is_object(tok->payload)) {
-        json_decref(tok->payload);
+    if (tok->payload == NULL || !authz_json_is_object(tok->payload)) {
+        authz_json_free(tok->payload);
         tok->payload = NULL;
         tok->detail = "payload is not a JSON object";
         return AUTHZ_ERR_MALFORMED;
@@ -405,7 +400,7 @@ authz_token_payload(authz_token_t *tok)
 }
 
 
-json_t *
+authz_json_t *
 authz_token_payload_parse(const unsigned char *data, size_t len,
     unsigned char *scratch)
 {
@@ -439,19 +434,13 @@ authz_token_header(authz_token_t *tok, const unsigned char *p, size_t len,
     const authz_verify_conf_t *conf)
 {
     size_t               n;
-    json_t              *hdr, *v;
+    const char          *s, *err;
     authz_err_e          rc;
-    json_error_t         jerr;
-    const char          *s;
+    authz_json_t        *hdr, *v;
     const authz_alg_t   *a;
     const authz_key_t   *cand[AUTHZ_MAX_CANDIDATES];
 
-    if (!authz_json_depth_ok(p, len, AUTHZ_JSON_MAX_DEPTH)) {
-        tok->detail = "header nests too deep";
-        return AUTHZ_ERR_MALFORMED;
-    }
-
-    hdr = json_loadb((const char *) p, len, JSON_REJECT_DUPLICATES, &jerr);
+    hdr = authz_json_parse(p, len, AUTHZ_JSON_MAX_DEPTH, &err);
 
     if (hdr == NULL) {
         tok->detail = "header is not JSON";
@@ -460,37 +449,37 @@ authz_token_header(authz_token_t *tok, const unsigned char *p, size_t len,
 
     rc = AUTHZ_ERR_MALFORMED;
 
-    if (!json_is_object(hdr)) {
+    if (!authz_json_is_object(hdr)) {
         tok->detail = "header is not a JSON object";
         goto done;
     }
 
     /* RFC 7515 4.1.11: we understand no extension, so any crit fails */
 
-    if (json_object_get(hdr, "crit") != NULL) {
+    if (authz_json_get(hdr, "crit") != NULL) {
         tok->detail = "\"crit\" header not supported";
         rc = AUTHZ_ERR_CRIT;
         goto done;
     }
 
-    v = json_object_get(hdr, "alg");
+    v = authz_json_get(hdr, "alg");
 
-    if (!json_is_string(v)) {
+    if (!authz_json_is_string(v)) {
         tok->detail = "\"alg\" missing";
         rc = AUTHZ_ERR_ALG;
         goto done;
     }
 
-    tok->alg = authz_alg_parse((const unsigned char *) json_string_value(v),
-                               json_string_length(v));
+    tok->alg = authz_alg_parse((const unsigned char *) authz_json_string(v),
+                               authz_json_string_length(v));
 
     if ((tok->alg & conf->algs) == 0) {
 
         /* the operator sees what the provider signs with (SPEC 5) */
 
-        n = json_string_length(v);
+        n = authz_json_string_length(v);
         n = (n > AUTHZ_MAX_LOG_VALUE) ? AUTHZ_MAX_LOG_VALUE : n;
-        memcpy(tok->bad_alg, json_string_value(v), n);
+        memcpy(tok->bad_alg, authz_json_string(v), n);
         tok->bad_alg[n] = '\0';
         tok->bad_alg_len = n;
 
@@ -502,9 +491,9 @@ authz_token_header(authz_token_t *tok, const unsigned char *p, size_t len,
     a = authz_alg_find(tok->alg);
     tok->alg_name = a->name;
 
-    v = json_object_get(hdr, "typ");
+    v = authz_json_get(hdr, "typ");
 
-    if (v != NULL && !json_is_string(v)) {
+    if (v != NULL && !authz_json_is_string(v)) {
         tok->detail = "\"typ\" is not a string";
         goto done;
     }
@@ -520,9 +509,9 @@ authz_token_header(authz_token_t *tok, const unsigned char *p, size_t len,
     }
 
     if (v != NULL) {
-        n = json_string_length(v);
+        n = authz_json_string_length(v);
         n = (n > AUTHZ_MAX_LOG_VALUE) ? AUTHZ_MAX_LOG_VALUE : n;
-        memcpy(tok->typ, json_string_value(v), n);
+        memcpy(tok->typ, authz_json_string(v), n);
         tok->typ[n] = '\0';
         tok->typ_len = n;
         tok->has_typ = 1;
@@ -537,16 +526,16 @@ authz_token_header(authz_token_t *tok, const unsigned char *p, size_t len,
         rc = AUTHZ_ERR_MALFORMED;
     }
 
-    v = json_object_get(hdr, "kid");
+    v = authz_json_get(hdr, "kid");
 
     if (v != NULL) {
-        if (!json_is_string(v)) {
+        if (!authz_json_is_string(v)) {
             tok->detail = "\"kid\" is not a string";
             goto done;
         }
 
-        n = json_string_length(v);
-        s = json_string_value(v);
+        n = authz_json_string_length(v);
+        s = authz_json_string(v);
 
         if (authz_kid_check(s, n) != NULL) {
             tok->detail = (n == 0 || n > AUTHZ_MAX_KID_LEN)
@@ -578,7 +567,7 @@ authz_token_header(authz_token_t *tok, const unsigned char *p, size_t len,
 
 done:
 
-    json_decref(hdr);
+    authz_json_free(hdr);
 
     return rc;
 }
@@ -587,11 +576,12 @@ done:
 /* returns 0 on success, -1 if present and not a number */
 
 static int
-authz_json_number(json_t *obj, const char *name, double *value, int *present)
+authz_token_number(authz_json_t *obj, const char *name, double *value,
+    int *present)
 {
-    json_t  *v;
+    authz_json_t  *v;
 
-    v = json_object_get(obj, name);
+    v = authz_json_get(obj, name);
 
     if (v == NULL) {
         *present = 0;
@@ -600,13 +590,13 @@ authz_json_number(json_t *obj, const char *name, double *value, int *present)
 
     *present = 1;
 
-    if (json_is_integer(v)) {
-        *value = (double) json_integer_value(v);
+    if (authz_json_is_integer(v)) {
+        *value = (double) v->v.i;
         return 0;
     }
 
-    if (json_is_real(v)) {
-        *value = json_real_value(v);
+    if (authz_json_is_real(v)) {
+        *value = v->v.d;
         return 0;
     }
 
@@ -615,11 +605,11 @@ authz_json_number(json_t *obj, const char *name, double *value, int *present)
 
 
 static int
-authz_json_str_eq(json_t *s, const authz_str_t *v)
+authz_token_str_eq(authz_json_t *s, const authz_str_t *v)
 {
-    return json_is_string(s)
-           && json_string_length(s) == v->len
-           && memcmp(json_string_value(s), v->data, v->len) == 0;
+    return authz_json_is_string(s)
+           && authz_json_string_length(s) == v->len
+           && memcmp(authz_json_string(s), v->data, v->len) == 0;
 }
 
 
@@ -672,14 +662,14 @@ static authz_err_e
 authz_token_claims(authz_token_t *tok, const authz_verify_conf_t *conf,
     time_t now)
 {
-    int      present;
-    size_t   i, j;
-    double   t, leeway;
-    json_t  *v, *a;
+    int           present;
+    size_t        i, j;
+    double        t, leeway;
+    authz_json_t *v, *a;
 
     leeway = (double) conf->leeway;
 
-    if (authz_json_number(tok->payload, "exp", &t, &present) != 0) {
+    if (authz_token_number(tok->payload, "exp", &t, &present) != 0) {
         tok->detail = "\"exp\" is not a number";
         return AUTHZ_ERR_CLAIM;
     }
@@ -700,7 +690,7 @@ authz_token_claims(authz_token_t *tok, const authz_verify_conf_t *conf,
         return AUTHZ_ERR_NO_EXP;
     }
 
-    if (authz_json_number(tok->payload, "nbf", &t, &present) != 0) {
+    if (authz_token_number(tok->payload, "nbf", &t, &present) != 0) {
         tok->detail = "\"nbf\" is not a number";
         return AUTHZ_ERR_CLAIM;
     }
@@ -710,7 +700,7 @@ authz_token_claims(authz_token_t *tok, const authz_verify_conf_t *conf,
         return AUTHZ_ERR_NOT_YET_VALID;
     }
 
-    if (authz_json_number(tok->payload, "iat", &t, &present) != 0) {
+    if (authz_token_number(tok->payload, "iat", &t, &present) != 0) {
         tok->detail = "\"iat\" is not a number";
         return AUTHZ_ERR_CLAIM;
     }
@@ -721,10 +711,10 @@ authz_token_claims(authz_token_t *tok, const authz_verify_conf_t *conf,
     }
 
     if (conf->nissuers) {
-        v = json_object_get(tok->payload, "iss");
+        v = authz_json_get(tok->payload, "iss");
 
         for (i = 0; i < conf->nissuers; i++) {
-            if (authz_json_str_eq(v, &conf->issuers[i])) {
+            if (authz_token_str_eq(v, &conf->issuers[i])) {
                 break;
             }
         }
@@ -736,20 +726,20 @@ authz_token_claims(authz_token_t *tok, const authz_verify_conf_t *conf,
     }
 
     if (conf->naudiences) {
-        v = json_object_get(tok->payload, "aud");
+        v = authz_json_get(tok->payload, "aud");
 
         for (i = 0; i < conf->naudiences; i++) {
 
-            if (json_is_array(v)) {
-                for (j = 0; j < json_array_size(v); j++) {
-                    a = json_array_get(v, j);
+            if (authz_json_is_array(v)) {
+                for (j = 0; j < authz_json_array_size(v); j++) {
+                    a = authz_json_array_get(v, j);
 
-                    if (authz_json_str_eq(a, &conf->audiences[i])) {
+                    if (authz_token_str_eq(a, &conf->audiences[i])) {
                         goto aud_found;
                     }
                 }
 
-            } else if (authz_json_str_eq(v, &conf->audiences[i])) {
+            } else if (authz_token_str_eq(v, &conf->audiences[i])) {
                 goto aud_found;
             }
         }
@@ -855,8 +845,8 @@ authz_token_verify(authz_token_t *tok, const authz_verify_conf_t *conf,
     const unsigned char *trusted)
 {
     size_t              i, n;
-    json_t             *iss;
     authz_err_e         rc;
+    authz_json_t       *iss;
     const authz_key_t  *key, *cand[AUTHZ_MAX_CANDIDATES];
 
     n = authz_token_candidates(tok, conf, cand);
@@ -903,11 +893,11 @@ authz_token_verify(authz_token_t *tok, const authz_verify_conf_t *conf,
      */
 
     if (key->issuer != NULL) {
-        iss = json_object_get(tok->payload, "iss");
+        iss = authz_json_get(tok->payload, "iss");
 
-        if (!json_is_string(iss)
-            || json_string_length(iss) != key->issuer_len
-            || memcmp(json_string_value(iss), key->issuer, key->issuer_len)
+        if (!authz_json_is_string(iss)
+            || authz_json_string_length(iss) != key->issuer_len
+            || memcmp(authz_json_string(iss), key->issuer, key->issuer_len)
                != 0)
         {
             tok->detail = "key not valid for this issuer";
@@ -1252,7 +1242,7 @@ void
 authz_token_free(authz_token_t *tok)
 {
     if (tok->payload != NULL) {
-        json_decref(tok->payload);
+        authz_json_free(tok->payload);
         tok->payload = NULL;
     }
 }

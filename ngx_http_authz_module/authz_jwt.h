@@ -12,7 +12,7 @@
 
 
 #include <time.h>
-#include <jansson.h>
+#include "authz_json.h"
 #include "authz_rules.h"
 #include "authz_key.h"
 #include "authz_util.h"
@@ -84,7 +84,7 @@ typedef struct {
 
 
 typedef struct {
-    json_t              *payload;       /* object, owned */
+    authz_json_t        *payload;       /* object, owned */
 
     unsigned             alg;
     const char          *alg_name;      /* static */
@@ -207,7 +207,7 @@ const authz_key_t *authz_token_trusted_key(const authz_token_t *tok,
  * (a cache hit), parsed as authz_token_decode() parses it; scratch has
  * room for len bytes; NULL if it does not parse; the caller owns it
  */
-json_t *authz_token_payload_parse(const unsigned char *data, size_t len,
+authz_json_t *authz_token_payload_parse(const unsigned char *data, size_t len,
     unsigned char *scratch);
 
 /* fixed description text for an error, never token bytes */

@@ -696,11 +696,11 @@ ngx_http_authz_cache_entry_write(ngx_http_request_t *r,
     u_char            *blob, *p;
     size_t             i, k, n, size, naud;
     double             times[3];
-    json_t            *v, *aud, *iss, *e;
+    size_t             counts[3], joined[3];
     uint32_t           flags;
     authz_str_t       *lists[3];
+    authz_json_t      *v, *aud, *iss, *e;
     authz_identity_t  *id;
-    size_t             counts[3], joined[3];
 
     id = &eval->id;
 
@@ -733,38 +733,38 @@ ngx_http_authz_cache_entry_write(ngx_http_request_t *r,
         flags |= NGX_HTTP_AUTHZ_CLAIM_SERVICES;
     }
 
-    v = json_object_get(eval->payload, "nbf");
+    v = authz_json_get(eval->payload, "nbf");
 
     if (v != NULL) {
-        if (!json_is_number(v)) {
+        if (!authz_json_is_number(v)) {
             return NULL;
         }
 
         flags |= NGX_HTTP_AUTHZ_CLAIM_NBF;
-        times[1] = json_number_value(v);
+        times[1] = authz_json_number_value(v);
     }
 
-    iss = json_object_get(eval->payload, "iss");
+    iss = authz_json_get(eval->payload, "iss");
 
-    if (json_is_string(iss)) {
+    if (authz_json_is_string(iss)) {
         flags |= NGX_HTTP_AUTHZ_CLAIM_ISS;
     }
 
     /* aud: its strings; no string matches no audience, as on a miss */
 
-    aud = json_object_get(eval->payload, "aud");
+    aud = authz_json_get(eval->payload, "aud");
     naud = 0;
     size = 0;
 
-    if (json_is_string(aud)) {
+    if (authz_json_is_string(aud)) {
         naud = 1;
-        size += 4 + json_string_length(aud);
+        size += 4 + authz_json_string_length(aud);
 
-    } else if (json_is_array(aud)) {
-        json_array_foreach(aud, i, e) {
-            if (json_is_string(e)) {
+    } else if (authz_json_is_array(aud)) {
+        authz_json_foreach(aud, i, e) {
+            if (authz_json_is_string(e)) {
                 naud++;
-                size += 4 + json_string_length(e);
+                size += 4 + authz_json_string_length(e);
             }
         }
     }
@@ -794,7 +794,7 @@ ngx_http_authz_cache_entry_write(ngx_http_request_t *r,
 
     size += 4 + sizeof(times) + 4 * 7 + eval->alg.len + eval->kid.len
             + eval->typ.len
-            + (iss ? json_string_length(iss) : 0) + eval->jti.len
+            + (iss ? authz_json_string_length(iss) : 0) + eval->jti.len
             + id->sub.len + id->tenant.len + 4;
 
     blob = ngx_pnalloc(r->pool, size);
@@ -812,8 +812,8 @@ ngx_http_authz_cache_entry_write(ngx_http_request_t *r,
     ngx_http_authz_putstr(p, eval->typ.data, eval->typ.len);
 
     if (flags & NGX_HTTP_AUTHZ_CLAIM_ISS) {
-        ngx_http_authz_putstr(p, json_string_value(iss),
-                              json_string_length(iss));
+        ngx_http_authz_putstr(p, authz_json_string(iss),
+                              authz_json_string_length(iss));
     } else {
         ngx_http_authz_put32(p, 0);
     }
@@ -836,15 +836,15 @@ ngx_http_authz_cache_entry_write(ngx_http_request_t *r,
 
     ngx_http_authz_put32(p, naud);
 
-    if (json_is_string(aud)) {
-        ngx_http_authz_putstr(p, json_string_value(aud),
-                              json_string_length(aud));
+    if (authz_json_is_string(aud)) {
+        ngx_http_authz_putstr(p, authz_json_string(aud),
+                              authz_json_string_length(aud));
 
     } else if (naud) {
-        json_array_foreach(aud, i, e) {
-            if (json_is_string(e)) {
-                ngx_http_authz_putstr(p, json_string_value(e),
-                                      json_string_length(e));
+        authz_json_foreach(aud, i, e) {
+            if (authz_json_is_string(e)) {
+                ngx_http_authz_putstr(p, authz_json_string(e),
+                                      authz_json_string_length(e));
             }
         }
     }

@@ -531,13 +531,12 @@ ngx_http_authz_roles_used(ngx_conf_t *cf)
 #define NGX_HTTP_AUTHZ_CLAIM_HEADER_MAX  4096
 
 ngx_int_t
-ngx_http_authz_claim_value(ngx_http_request_t *r, json_t *payload,
+ngx_http_authz_claim_value(ngx_http_request_t *r, authz_json_t *payload,
     authz_str_t *claim, ngx_str_t *value)
 {
-    u_char      *p;
-    char        *dump;
-    size_t       i, len;
-    json_t      *v, *e;
+    u_char       *p;
+    size_t        i, len;
+    authz_json_t *v, *e;
 
     ngx_str_set(value, "");
 
@@ -545,13 +544,13 @@ ngx_http_authz_claim_value(ngx_http_request_t *r, json_t *payload,
                                                claim->len)
                           : NULL;
 
-    if (v == NULL || json_is_null(v)) {
+    if (v == NULL || authz_json_is_null(v)) {
         return NGX_OK;
     }
 
-    if (json_is_string(v)) {
-        p = (u_char *) json_string_value(v);
-        len = json_string_length(v);
+    if (authz_json_is_string(v)) {
+        p = (u_char *) authz_json_string(v);
+        len = authz_json_string_length(v);
 
         if (!ngx_http_authz_header_value_valid(p, len, 0)) {
             return NGX_OK;
@@ -560,14 +559,12 @@ ngx_http_authz_claim_value(ngx_http_request_t *r, json_t *payload,
         goto copy;
     }
 
-    if (json_is_array(v)) {
+    if (authz_json_is_array(v)) {
         len = 0;
 
-        for (i = 0; i < json_array_size(v); i++) {
-            e = json_array_get(v, i);
-
-            if (json_is_string(e)) {
-                len += json_string_length(e) + 1;
+        authz_json_foreach(v, i, e) {
+            if (authz_json_is_string(e)) {
+                len += authz_json_string_length(e) + 1;
             }
         }
 
@@ -582,13 +579,12 @@ ngx_http_authz_claim_value(ngx_http_request_t *r, json_t *payload,
 
         value->data = p;
 
-        for (i = 0; i < json_array_size(v); i++) {
-            e = json_array_get(v, i);
+        authz_json_foreach(v, i, e) {
 
-            if (!json_is_string(e)
+            if (!authz_json_is_string(e)
                 || !ngx_http_authz_header_value_valid(
-                        (u_char *) json_string_value(e),
-                        json_string_length(e), 0))
+                        (u_char *) authz_json_string(e),
+                        authz_json_string_length(e), 0))
             {
                 continue;
             }
@@ -597,7 +593,8 @@ ngx_http_authz_claim_value(ngx_http_request_t *r, json_t *payload,
                 *p++ = ',';
             }
 
-            p = ngx_cpymem(p, json_string_value(e), json_string_length(e));
+            p = ngx_cpymem(p, authz_json_string(e),
+                           authz_json_string_length(e));
         }
 
         value->len = p - value->data;
@@ -605,33 +602,25 @@ ngx_http_authz_claim_value(ngx_http_request_t *r, json_t *payload,
         return NGX_OK;
     }
 
-    dump = json_dumps(v, JSON_COMPACT|JSON_ENCODE_ANY|JSON_ENSURE_ASCII);
-    if (dump == NULL) {
+    len = authz_json_dump(v, 1, NULL);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
         return NGX_ERROR;
     }
 
-    len = ngx_strlen(dump);
+    (void) authz_json_dump(v, 1, p);
 
-    if (!ngx_http_authz_header_value_valid((u_char *) dump, len, 1)) {
-        free(dump);
-        return NGX_OK;
+    if (ngx_http_authz_header_value_valid(p, len, 1)) {
+        value->data = p;
+        value->len = len;
     }
-
-    value->data = ngx_pnalloc(r->pool, len);
-    if (value->data == NULL) {
-        free(dump);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(value->data, dump, len);
-    value->len = len;
-    free(dump);
 
     return NGX_OK;
 
 copy:
 
-    /* a copy: nothing handed to nginx points into a json_t */
+    /* a copy: nothing handed to nginx points into a authz_json_t */
 
     value->data = ngx_pnalloc(r->pool, len);
     if (value->data == NULL) {

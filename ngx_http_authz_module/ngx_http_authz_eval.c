@@ -366,7 +366,7 @@ ngx_http_authz_verify(ngx_http_request_t *r, ngx_http_authz_ctx_t *ctx,
             (!tok.has_exp || tok.exp >= (double) NGX_MAX_TIME_T_VALUE)
             ? NGX_MAX_TIME_T_VALUE : (time_t) tok.exp,
             err == AUTHZ_OK
-            && json_object_get(eval->payload, "cnf") == NULL
+            && authz_json_get(eval->payload, "cnf") == NULL
             && eval->id.ndropped == 0
             && (eval->id.missing & alcf->claims_explicit) == 0
             && tok.typ_len < AUTHZ_MAX_LOG_VALUE);
@@ -434,7 +434,7 @@ ngx_http_authz_binding(ngx_http_request_t *r, ngx_http_authz_eval_t *eval,
     alcf = eval->conf;
 
     if (alcf->binding == NGX_HTTP_AUTHZ_BINDING_IGNORE
-        || json_object_get(eval->payload, "cnf") == NULL)
+        || authz_json_get(eval->payload, "cnf") == NULL)
     {
         return AUTHZ_OK;
     }
@@ -559,21 +559,21 @@ ngx_http_authz_claims_log(ngx_http_request_t *r, ngx_http_authz_eval_t *eval)
 static void
 ngx_http_authz_registered(ngx_http_authz_eval_t *eval)
 {
-    json_t  *v;
+    authz_json_t *v;
 
-    v = json_object_get(eval->payload, "jti");
+    v = authz_json_get(eval->payload, "jti");
 
-    if (json_is_string(v)) {
+    if (authz_json_is_string(v)) {
         eval->has_jti = 1;
-        eval->jti.data = (u_char *) json_string_value(v);
-        eval->jti.len = json_string_length(v);
+        eval->jti.data = (u_char *) authz_json_string(v);
+        eval->jti.len = authz_json_string_length(v);
     }
 
-    v = json_object_get(eval->payload, "iat");
+    v = authz_json_get(eval->payload, "iat");
 
-    if (json_is_number(v)) {
+    if (authz_json_is_number(v)) {
         eval->has_iat = 1;
-        eval->iat = json_number_value(v);
+        eval->iat = authz_json_number_value(v);
     }
 }
 
@@ -583,7 +583,7 @@ ngx_http_authz_registered(ngx_http_authz_eval_t *eval)
  * cache hit parses it here, once, when such a thing is first read
  */
 
-json_t *
+authz_json_t *
 ngx_http_authz_eval_payload(ngx_http_request_t *r,
     ngx_http_authz_eval_t *eval)
 {
@@ -617,7 +617,7 @@ ngx_http_authz_eval_cleanup(void *data)
     ngx_http_authz_eval_t  *eval = data;
 
     if (eval->payload != NULL) {
-        json_decref(eval->payload);
+        authz_json_free(eval->payload);
         eval->payload = NULL;
     }
 }

@@ -230,10 +230,9 @@ ngx_http_authz_log_refused(ngx_http_request_t *r,
     ngx_http_authz_eval_t *eval, ngx_str_t *out)
 {
     u_char                     *p;
-    char                       *dump;
-    json_t                     *v;
     ngx_str_t                   value, want, expected, raw;
     const char                 *name;
+    authz_json_t               *v;
     ngx_http_authz_loc_conf_t  *alcf;
 
     ngx_str_set(out, "");
@@ -241,7 +240,6 @@ ngx_http_authz_log_refused(ngx_http_request_t *r,
     ngx_str_null(&expected);
 
     alcf = eval->conf;
-    dump = NULL;
 
     switch (eval->err) {
 
@@ -272,21 +270,22 @@ ngx_http_authz_log_refused(ngx_http_request_t *r,
             }
         }
 
-        v = (eval->payload != NULL) ? json_object_get(eval->payload, name)
+        v = (eval->payload != NULL) ? authz_json_get(eval->payload, name)
                                     : NULL;
 
-        if (json_is_string(v)) {
-            raw.data = (u_char *) json_string_value(v);
-            raw.len = json_string_length(v);
+        if (authz_json_is_string(v)) {
+            raw.data = (u_char *) authz_json_string(v);
+            raw.len = authz_json_string_length(v);
 
         } else if (v != NULL) {
-            dump = json_dumps(v, JSON_COMPACT|JSON_ENCODE_ANY);
-            if (dump == NULL) {
+            raw.len = authz_json_dump(v, 0, NULL);
+
+            raw.data = ngx_pnalloc(r->pool, raw.len);
+            if (raw.data == NULL) {
                 return NGX_ERROR;
             }
 
-            raw.data = (u_char *) dump;
-            raw.len = ngx_strlen(dump);
+            (void) authz_json_dump(v, 0, raw.data);
         }
 
         break;
@@ -303,15 +302,7 @@ ngx_http_authz_log_refused(ngx_http_request_t *r,
     if (ngx_http_authz_log_value(r, &raw, &value) != NGX_OK
         || ngx_http_authz_log_value(r, &expected, &want) != NGX_OK)
     {
-        if (dump != NULL) {
-            free(dump);
-        }
-
         return NGX_ERROR;
-    }
-
-    if (dump != NULL) {
-        free(dump);
     }
 
     p = ngx_pnalloc(r->pool, sizeof(", : \"\" expected \"\"") - 1

@@ -12,6 +12,8 @@
 
 #include "ngx_http_authz_key_set.h"
 
+#include <jansson.h>
+
 
 static ngx_int_t ngx_http_authz_key_cache_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);

@@ -242,7 +242,7 @@ struct ngx_http_authz_eval_s {
     ngx_http_authz_eval_t      *next;          /* older evaluations */
     ngx_http_authz_loc_conf_t  *conf;          /* authenticated with */
     ngx_str_t                   token;         /* a copy in r->pool */
-    json_t                     *payload;       /* released at request end */
+    authz_json_t               *payload;       /* released at request end */
 
     ngx_uint_t                  state;         /* NGX_HTTP_AUTHZ_TOKEN_* */
     authz_err_e                 err;
@@ -327,7 +327,7 @@ void ngx_http_authz_decide(ngx_http_authz_ctx_t *ctx,
 /* ngx_http_authz_eval.c: authentication of one token */
 ngx_http_authz_eval_t *ngx_http_authz_evaluate(ngx_http_request_t *r,
     ngx_http_authz_loc_conf_t *alcf, ngx_uint_t create);
-json_t *ngx_http_authz_eval_payload(ngx_http_request_t *r,
+authz_json_t *ngx_http_authz_eval_payload(ngx_http_request_t *r,
     ngx_http_authz_eval_t *eval);
 
 /* ngx_http_authz_handler.c: the phase handlers */
@@ -356,8 +356,8 @@ char *ngx_http_authz_claim_header(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_authz_claims_merge(ngx_conf_t *cf,
     ngx_http_authz_loc_conf_t *prev, ngx_http_authz_loc_conf_t *conf);
-ngx_int_t ngx_http_authz_claim_value(ngx_http_request_t *r, json_t *payload,
-    authz_str_t *claim, ngx_str_t *value);
+ngx_int_t ngx_http_authz_claim_value(ngx_http_request_t *r,
+    authz_json_t *payload, authz_str_t *claim, ngx_str_t *value);
 
 /* ngx_http_authz_filter.c: denials */
 ngx_int_t ngx_http_authz_deny(ngx_http_request_t *r,

@@ -41,7 +41,7 @@ static ngx_int_t ngx_http_authz_version_variable(ngx_http_request_t *r,
 static ngx_http_authz_eval_t *ngx_http_authz_variable_eval(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_authz_json_value(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, json_t *value);
+    ngx_http_variable_value_t *v, authz_json_t *value);
 static void ngx_http_authz_set(ngx_http_variable_value_t *v, u_char *data,
     size_t len);
 
@@ -357,7 +357,7 @@ ngx_http_authz_claim_variable(ngx_http_request_t *r,
 {
     u_char                 *name;
     size_t                  len;
-    json_t                 *value;
+    authz_json_t           *value;
     ngx_http_authz_eval_t  *eval;
 
     eval = ngx_http_authz_variable_eval(r);
@@ -372,7 +372,7 @@ ngx_http_authz_claim_variable(ngx_http_request_t *r,
     name = (u_char *) data;
     len = ngx_strlen(name);
 
-    value = json_object_getn(eval->payload, (const char *) name, len);
+    value = authz_json_getn(eval->payload, (const char *) name, len);
 
     return ngx_http_authz_json_value(r, v, value);
 }
@@ -387,9 +387,8 @@ ngx_http_authz_prefix_variable(ngx_http_request_t *r,
     ngx_str_t *name = (ngx_str_t *) data;
 
     u_char                 *p;
-    size_t                  len, klen;
-    json_t                 *value, *e;
-    const char             *key;
+    size_t                  i, len;
+    authz_json_t           *value, *e;
     ngx_http_authz_eval_t  *eval;
 
     eval = ngx_http_authz_variable_eval(r);
@@ -413,8 +412,10 @@ ngx_http_authz_prefix_variable(ngx_http_request_t *r,
          * is the only claim of that name in any case
          */
 
-        json_object_keylen_foreach(eval->payload, key, klen, e) {
-            if (klen == len && ngx_strncasecmp((u_char *) key, p, len) == 0) {
+        authz_json_foreach(eval->payload, i, e) {
+            if (e->key_len == len
+                && ngx_strncasecmp((u_char *) e->key, p, len) == 0)
+            {
                 if (value != NULL) {
                     v->not_found = 1;
                     return NGX_OK;
@@ -437,41 +438,39 @@ ngx_http_authz_prefix_variable(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_authz_json_value(ngx_http_request_t *r, ngx_http_variable_value_t *v,
-    json_t *value)
+    authz_json_t *value)
 {
-    char    *dump;
-    u_char  *p;
-    size_t   i, len;
-    json_t  *e;
+    u_char       *p;
+    size_t        i, len;
+    authz_json_t *e;
 
-    if (value == NULL || json_is_null(value)) {
+    if (value == NULL || authz_json_is_null(value)) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    if (json_is_string(value)) {
-        len = json_string_length(value);
+    if (authz_json_is_string(value)) {
+        len = authz_json_string_length(value);
 
-        /* a copy: nothing handed to nginx points into a json_t */
+        /* a copy: nothing handed to nginx points into a authz_json_t */
 
         p = ngx_pnalloc(r->pool, len + 1);
         if (p == NULL) {
             return NGX_ERROR;
         }
 
-        ngx_memcpy(p, json_string_value(value), len);
+        ngx_memcpy(p, authz_json_string(value), len);
 
-    } else if (json_is_array(value)) {
+    } else if (authz_json_is_array(value)) {
         len = 0;
 
-        for (i = 0; i < json_array_size(value); i++) {
-            e = json_array_get(value, i);
+        authz_json_foreach(value, i, e) {
 
-            if (!json_is_string(e)) {
+            if (!authz_json_is_string(e)) {
                 goto dump;
             }
 
-            len += json_string_length(e) + 1;
+            len += authz_json_string_length(e) + 1;
         }
 
         p = ngx_pnalloc(r->pool, len + 1);
@@ -481,15 +480,15 @@ ngx_http_authz_json_value(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
         len = 0;
 
-        for (i = 0; i < json_array_size(value); i++) {
-            e = json_array_get(value, i);
+        authz_json_foreach(value, i, e) {
 
             if (i) {
                 p[len++] = ',';
             }
 
-            ngx_memcpy(p + len, json_string_value(e), json_string_length(e));
-            len += json_string_length(e);
+            ngx_memcpy(p + len, authz_json_string(e),
+                       authz_json_string_length(e));
+            len += authz_json_string_length(e);
         }
 
     } else {
@@ -500,21 +499,14 @@ ngx_http_authz_json_value(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
 dump:
 
-    dump = json_dumps(value, JSON_COMPACT|JSON_ENCODE_ANY);
-    if (dump == NULL) {
-        return NGX_ERROR;
-    }
-
-    len = ngx_strlen(dump);
+    len = authz_json_dump(value, 0, NULL);
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
-        free(dump);
         return NGX_ERROR;
     }
 
-    ngx_memcpy(p, dump, len);
-    free(dump);
+    (void) authz_json_dump(value, 0, p);
 
 done:
 

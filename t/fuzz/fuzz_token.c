@@ -92,7 +92,7 @@ static authz_key_set_t  fuzz_set;
 static authz_err_e fuzz_verdict(const unsigned char *data, size_t len,
     const authz_verify_conf_t *conf, const authz_key_t **key);
 static int fuzz_after_signature(authz_err_e rc);
-static void fuzz_identity(json_t *payload, unsigned mode);
+static void fuzz_identity(authz_json_t *payload, unsigned mode);
 static void fuzz_identity_check(const authz_identity_t *id);
 static void fuzz_payload(unsigned mode, const unsigned char *data,
     size_t len);
@@ -299,7 +299,8 @@ fuzz_token(unsigned mode, const unsigned char *data, size_t len)
     }
 
     if ((tok.deferred ? tok.payload != NULL
-                      : (tok.payload == NULL || !json_is_object(tok.payload)))
+                      : (tok.payload == NULL
+                         || !authz_json_is_object(tok.payload)))
         || tok.payload_b64 <= data || tok.payload_b64 >= data + len
         || tok.payload_buf < tok.sig + tok.sig_len
         || tok.alg_name == NULL || (tok.alg & conf.algs) == 0
@@ -347,7 +348,7 @@ fuzz_token(unsigned mode, const unsigned char *data, size_t len)
             fuzz_fail("verifying key");
         }
 
-        if (!json_is_object(tok.payload)
+        if (!authz_json_is_object(tok.payload)
             || (conf.require_exp && !tok.has_exp && tok.deferred))
         {
             fuzz_fail("verified token");
@@ -519,7 +520,7 @@ fuzz_after_signature(authz_err_e rc)
 
 
 static void
-fuzz_identity(json_t *payload, unsigned mode)
+fuzz_identity(authz_json_t *payload, unsigned mode)
 {
     size_t                i, count;
     ptrdiff_t             k;
@@ -692,11 +693,12 @@ fuzz_identity_check(const authz_identity_t *id)
 static void
 fuzz_payload(unsigned mode, const unsigned char *data, size_t len)
 {
-    size_t                hlen, plen, slen, tlen, n;
-    json_t               *json;
-    unsigned char        *token, *p;
-    const unsigned char  *hdr, *nul;
-    unsigned char         sig[512];
+    size_t               hlen, plen, slen, tlen, n;
+    authz_json_t        *json;
+    unsigned char       *token, *p;
+    unsigned char        sig[512];
+    const char          *err;
+    const unsigned char *hdr, *nul;
 
     nul = memchr(data, '\0', len);
 
@@ -730,10 +732,9 @@ fuzz_payload(unsigned mode, const unsigned char *data, size_t len)
 
     /* the RSA private operation only for a payload that can pass */
 
-    json = json_loadb((const char *) data, len, JSON_REJECT_DUPLICATES,
-                      NULL);
+    json = authz_json_parse(data, len, AUTHZ_JSON_MAX_DEPTH, &err);
 
-    if (json_is_object(json)) {
+    if (authz_json_is_object(json)) {
         mode |= FUZZ_MODE_SIGNED;
         slen = fuzz_sign(mode, token, tlen, sig);
 
@@ -742,7 +743,7 @@ fuzz_payload(unsigned mode, const unsigned char *data, size_t len)
         slen = 256;
     }
 
-    json_decref(json);
+    authz_json_free(json);
 
     *p++ = '.';
     p += fuzz_b64url(p, sig, slen);

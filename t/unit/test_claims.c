@@ -72,6 +72,7 @@ static authz_err_e get_conf(const char *json, const authz_claims_conf_t *conf,
     long fail_at);
 static authz_err_e get(const char *json);
 static const char *ename(authz_err_e e);
+static authz_json_t *tparse(const char *json);
 
 static void test_defaults(void);
 static void test_permissions(void);
@@ -153,6 +154,18 @@ main(void)
     gc_all();
 
     return done_testing();
+}
+
+
+/* a payload as the token reader parses it */
+
+static authz_json_t *
+tparse(const char *json)
+{
+    const char  *err;
+
+    return authz_json_parse((const unsigned char *) json, strlen(json),
+                            AUTHZ_JSON_MAX_DEPTH, &err);
 }
 
 
@@ -586,9 +599,9 @@ test_roles(void)
 static void
 test_lookup(void)
 {
-    size_t          i, len;
-    json_t         *root, *v, *arr;
-    unsigned char  *name;
+    size_t         i, len;
+    authz_json_t  *root, *v, *arr;
+    unsigned char *name;
 
     static const struct {
         const char  *name;
@@ -614,8 +627,8 @@ test_lookup(void)
         { NULL, 0 }
     };
 
-    root = json_loads("{\"a\":{\"b\":{\"c\":1}},\"x\":5,\"a.b\":2,"
-                      "\"e\":{\"\":{\"f\":3}}}", 0, NULL);
+    root = tparse("{\"a\":{\"b\":{\"c\":1}},\"x\":5,\"a.b\":2,"
+                  "\"e\":{\"\":{\"f\":3}}}");
 
     for (i = 0; t[i].name != NULL; i++) {
         len = strlen(t[i].name);
@@ -623,8 +636,8 @@ test_lookup(void)
         v = authz_claim_lookup(root, name, len);
 
         ok(t[i].want == 0 ? v == NULL
-           : t[i].want < 0 ? json_is_object(v)
-           : json_is_integer(v) && json_integer_value(v) == t[i].want,
+           : t[i].want < 0 ? authz_json_is_object(v)
+           : authz_json_is_integer(v) && v->v.i == t[i].want,
            "authz_claim_lookup(\"%s\")", t[i].name);
 
         free(name);
@@ -634,21 +647,21 @@ test_lookup(void)
 
     name = dup_exact("a.b.cXYZ", 8);
     v = authz_claim_lookup(root, name, 5);
-    ok(json_is_integer(v) && json_integer_value(v) == 1,
+    ok(authz_json_is_integer(v) && v->v.i == 1,
        "authz_claim_lookup uses len, not a NUL");
     v = authz_claim_lookup(root, name, 3);
-    ok(json_is_integer(v) && json_integer_value(v) == 2,
+    ok(authz_json_is_integer(v) && v->v.i == 2,
        "authz_claim_lookup(\"a.b\" of \"a.b.cXYZ\")");
     free(name);
 
-    arr = json_loads("[{\"a\":1}]", 0, NULL);
+    arr = tparse("[{\"a\":1}]");
     name = dup_exact("a", 1);
     ok(authz_claim_lookup(arr, name, 1) == NULL,
        "authz_claim_lookup on an array payload");
     free(name);
 
-    json_decref(arr);
-    json_decref(root);
+    authz_json_free(arr);
+    authz_json_free(root);
 }
 
 
@@ -951,7 +964,7 @@ static void
 test_pointer(void)
 {
     size_t         i;
-    json_t        *root, *v;
+    authz_json_t  *root, *v;
 
     static const struct {
         const char  *name;
@@ -979,20 +992,20 @@ test_pointer(void)
         { NULL, 0 }
     };
 
-    root = json_loads("{\"a\":{\"b.c\":{\"d\":1}},\"a/b\":2,\"m~n\":3,"
-                      "\"arr\":[{\"x\":6},5],\"\":7}", 0, NULL);
+    root = tparse("{\"a\":{\"b.c\":{\"d\":1}},\"a/b\":2,\"m~n\":3,"
+                  "\"arr\":[{\"x\":6},5],\"\":7}");
 
     for (i = 0; t[i].name != NULL; i++) {
         v = authz_claim_lookup(root, (const unsigned char *) t[i].name,
                                strlen(t[i].name));
 
         ok(t[i].want == 0 ? v == NULL
-           : t[i].want < 0 ? json_is_object(v)
-           : json_integer_value(v) == t[i].want,
+           : t[i].want < 0 ? authz_json_is_object(v)
+           : v->v.i == t[i].want,
            "JSON Pointer \"%s\"", t[i].name);
     }
 
-    json_decref(root);
+    authz_json_free(root);
 
     ok(authz_claim_name_valid((const unsigned char *) "/a~0~1b", 7),
        "pointer name with ~0 ~1 valid");
@@ -1035,10 +1048,10 @@ test_missing(void)
 static void
 test_cnf(void)
 {
-    json_t       *p;
-    const char   *detail;
+    const char    *detail;
+    authz_json_t  *p;
 
-    p = json_loads("{\"cnf\":{\"x5t#S256\":\"abc\"}}", 0, NULL);
+    p = tparse("{\"cnf\":{\"x5t#S256\":\"abc\"}}");
 
     detail = NULL;
     ok(authz_cnf_check(p, (const unsigned char *) "abc", 3, &detail)
@@ -1049,17 +1062,17 @@ test_cnf(void)
        == AUTHZ_ERR_BINDING, "cnf x5t#S256 shorter");
     ok(authz_cnf_check(p, NULL, 0, &detail) == AUTHZ_ERR_BINDING,
        "no client certificate");
-    json_decref(p);
+    authz_json_free(p);
 
-    p = json_loads("{\"cnf\":{\"jkt\":\"abc\"}}", 0, NULL);
+    p = tparse("{\"cnf\":{\"jkt\":\"abc\"}}");
     ok(authz_cnf_check(p, (const unsigned char *) "abc", 3, &detail)
        == AUTHZ_ERR_BINDING, "a DPoP binding is not an mTLS one");
-    json_decref(p);
+    authz_json_free(p);
 
-    p = json_loads("{\"cnf\":\"abc\"}", 0, NULL);
+    p = tparse("{\"cnf\":\"abc\"}");
     ok(authz_cnf_check(p, (const unsigned char *) "abc", 3, &detail)
        == AUTHZ_ERR_BINDING, "cnf not an object");
-    json_decref(p);
+    authz_json_free(p);
 }
 
 
@@ -1085,10 +1098,9 @@ static authz_err_e
 get_conf(const char *json, const authz_claims_conf_t *conf, long fail_at)
 {
     size_t             i;
-    json_t            *root;
     tracker_t          t;
     const char        *detail;
-    json_error_t       err;
+    authz_json_t      *root;
     authz_identity_t   id;
 
     free(g_sub);
@@ -1103,9 +1115,9 @@ get_conf(const char *json, const authz_claims_conf_t *conf, long fail_at)
     g_nperms = g_nservices = g_nroles = g_dropped = 0;
     g_missing = 0;
 
-    root = json_loads(json, JSON_REJECT_DUPLICATES, &err);
+    root = tparse(json);
     if (root == NULL) {
-        diag("test JSON does not parse: %s: %.60s", err.text, json);
+        diag("test JSON does not parse: %.60s", json);
         return g_rc = AUTHZ_ERR_MALFORMED;
     }
 
@@ -1166,7 +1178,7 @@ get_conf(const char *json, const authz_claims_conf_t *conf, long fail_at)
     }
 
     tfree(&t);
-    json_decref(root);
+    authz_json_free(root);
 
     return g_rc;
 }

@@ -1818,7 +1818,7 @@ run_glue(const char *t, const authz_verify_conf_t *conf, time_t now,
         diag("no detail for %s", ename(rc));
     }
 
-    if (rc == AUTHZ_OK && !json_is_object(tok.payload)) {
+    if (rc == AUTHZ_OK && !authz_json_is_object(tok.payload)) {
         missing_detail++;
         diag("accepted without a payload object");
     }
