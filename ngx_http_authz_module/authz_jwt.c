@@ -34,6 +34,9 @@
  */
 #define AUTHZ_RSA_CTX_MAX       32
 
+/* the digests fetched once per process: SHA-256, SHA-384, SHA-512 */
+#define AUTHZ_SIG_MD_MAX        3
+
 /* the longest DER ECDSA-Sig-Value of P-384: 2 + 2 * (2 + 49) */
 #define AUTHZ_MAX_ECDSA_DER     128
 
@@ -110,6 +113,9 @@ static size_t authz_token_candidates(const authz_token_t *tok,
     const authz_verify_conf_t *conf, const authz_key_t **cand);
 static authz_err_e authz_token_signature(authz_token_t *tok,
     const authz_key_t **cand, size_t n, const authz_key_t **key);
+static const EVP_MD *authz_sig_md(const authz_alg_t *a);
+static authz_err_e authz_sig_digest(const authz_token_t *tok,
+    const authz_alg_t *a, unsigned char *md, unsigned int *mdlen);
 static EVP_PKEY_CTX *authz_rsa_ctx(const authz_alg_t *a,
     const authz_key_t *key);
 static authz_err_e authz_rsa_verify(const authz_token_t *tok,
@@ -963,11 +969,8 @@ authz_token_signature(authz_token_t *tok, const authz_key_t **cand,
 
         if (a->md != NULL
             && mdlen == 0
-            && EVP_Digest(tok->signing_input, tok->signing_input_len, md,
-                          &mdlen, a->md(), NULL)
-               != 1)
+            && authz_sig_digest(tok, a, md, &mdlen) != AUTHZ_OK)
         {
-            ERR_clear_error();
             tok->detail = "signature check failed";
             return AUTHZ_ERR_INTERNAL;
         }
@@ -1004,6 +1007,84 @@ authz_token_signature(authz_token_t *tok, const authz_key_t **cand,
     tok->detail = "signature verification failed";
 
     return AUTHZ_ERR_SIGNATURE;
+}
+
+
+/*
+ * the digest of an algorithm, fetched once per process (an implicit
+ * fetch by EVP_Digest() costs a lookup in the provider's store on each
+ * call); NULL if it cannot be fetched: the signature is then refused
+ */
+
+static const EVP_MD *
+authz_sig_md(const authz_alg_t *a)
+{
+    size_t         i;
+    const EVP_MD  *legacy;
+
+    static struct {
+        const EVP_MD  *legacy;
+        EVP_MD        *md;
+    } mds[AUTHZ_SIG_MD_MAX];
+
+    legacy = a->md();
+
+    for (i = 0; i < AUTHZ_SIG_MD_MAX && mds[i].md != NULL; i++) {
+        if (mds[i].legacy == legacy) {
+            return mds[i].md;
+        }
+    }
+
+    if (i == AUTHZ_SIG_MD_MAX) {
+        return NULL;
+    }
+
+    mds[i].md = EVP_MD_fetch(NULL, EVP_MD_get0_name(legacy), NULL);
+    if (mds[i].md == NULL) {
+        ERR_clear_error();
+        return NULL;
+    }
+
+    mds[i].legacy = legacy;
+
+    return mds[i].md;
+}
+
+
+/* the digest of the signing input, in one context reused by the process */
+
+static authz_err_e
+authz_sig_digest(const authz_token_t *tok, const authz_alg_t *a,
+    unsigned char *md, unsigned int *mdlen)
+{
+    const EVP_MD  *type;
+
+    static EVP_MD_CTX  *mctx;
+
+    type = authz_sig_md(a);
+    if (type == NULL) {
+        return AUTHZ_ERR_INTERNAL;
+    }
+
+    if (mctx == NULL) {
+        mctx = EVP_MD_CTX_new();
+        if (mctx == NULL) {
+            ERR_clear_error();
+            return AUTHZ_ERR_INTERNAL;
+        }
+    }
+
+    if (EVP_DigestInit_ex2(mctx, type, NULL) != 1
+        || EVP_DigestUpdate(mctx, tok->signing_input, tok->signing_input_len)
+           != 1
+        || EVP_DigestFinal_ex(mctx, md, mdlen) != 1)
+    {
+        ERR_clear_error();
+        *mdlen = 0;
+        return AUTHZ_ERR_INTERNAL;
+    }
+
+    return AUTHZ_OK;
 }
 
 
