@@ -780,8 +780,8 @@ static void
 test_fetch_fails(void)
 {
     char           *t;
-    authz_key_t     keys[1];
     authz_token_t   tok;
+    authz_key_t     keys[1];
 
     key_of(&keys[0], k_rsa, NULL);
     t = sign(k_rsa, "RS256", NULL, "{\"sub\":\"x\",\"exp\":1300819380}");
@@ -813,11 +813,11 @@ test_fetch_fails(void)
 static void
 test_forged_after_good(void)
 {
-    size_t          i;
     char           *good, *bad, *other, *mix, *dot;
-    authz_key_t     keys[1];
+    size_t          i;
     authz_token_t   tok;
     EVP_PKEY       *pk[6];
+    authz_key_t     keys[1];
 
     static const char  *algs[] = { "RS256", "PS384", "ES256", "ES384",
                                    "EdDSA", "Ed25519" };
@@ -876,11 +876,11 @@ test_forged_after_good(void)
 static void
 test_cross_key(void)
 {
-    size_t          i, k;
     char           *ta, *tb;
-    authz_key_t     keys[2], ab[2];
+    size_t          i, k;
     authz_token_t   tok;
     EVP_PKEY       *a[4], *b[4];
+    authz_key_t     keys[2], ab[2];
 
     static const char  *algs[] = { "PS256", "ES256", "ES384", "EdDSA" };
 
@@ -959,11 +959,12 @@ test_cross_key(void)
 static void
 test_ring(void)
 {
+    char           *cross;
     size_t          i, j, pass, fails, checked;
-    char           *good[T_RING], *bad[T_RING], *cross, kid[16];
-    authz_key_t     keys[T_RING];
     authz_token_t   tok;
+    char           *good[T_RING], *bad[T_RING], kid[16];
     EVP_PKEY       *pk[T_RING];
+    authz_key_t     keys[T_RING];
     const char     *alg[T_RING];
 
     for (i = 0; i < T_RING; i++) {
@@ -1077,11 +1078,12 @@ test_ring(void)
 static void
 test_der_scalars(void)
 {
-    size_t          i, c, half, len, seen[4], fails;
     char           *t, *dot;
-    authz_key_t     keys[1];
-    authz_token_t   tok;
+    size_t          i, c, half, len, fails;
     EVP_PKEY       *pk;
+    authz_token_t   tok;
+    size_t          seen[4];
+    authz_key_t     keys[1];
     unsigned char   rs[96];
 
     static const char  *algs[] = { "ES256", "ES384" };
@@ -1146,11 +1148,11 @@ test_der_scalars(void)
 static void
 test_err_queue(void)
 {
-    size_t          i;
     char           *good, *bad;
-    authz_key_t     keys[1];
+    size_t          i;
     authz_token_t   tok;
     EVP_PKEY       *pk[4];
+    authz_key_t     keys[1];
 
     static const char  *algs[] = { "RS256", "ES256", "ES384", "EdDSA" };
 
@@ -1161,7 +1163,8 @@ test_err_queue(void)
 
     for (i = 0; i < 4; i++) {
         key_of(&keys[0], pk[i], NULL);
-        good = sign(pk[i], algs[i], NULL, "{\"sub\":\"x\",\"exp\":1300819380}");
+        good = sign(pk[i], algs[i], NULL,
+                    "{\"sub\":\"x\",\"exp\":1300819380}");
         bad = forge(good);
 
         ok(run(bad, keys, 1, 0x3ff, 0, &tok) == AUTHZ_ERR_SIGNATURE
