@@ -6,25 +6,49 @@
 # microseconds per token: one valid token per algorithm, its one key
 # (kid=k), the core in the glue's order (bench/token_cost.c), the
 # ratio to RS256.  Keys: RSA-2048 (e = 65537), EC P-256, EC P-384,
-# Ed25519, made here with openssl; tokens signed by Crypt::JWT.
+# Ed25519, made here with openssl; tokens signed by Crypt::JWT, valid
+# for a year.
 #
-#   sh bench/algs.sh [--time]
+#   sh bench/algs.sh [--time] [--keep DIR]
+#
+# ECDSA and EdDSA verification take a time that depends on the key and
+# the signature (public values): two runs with new keys differ by up to
+# a few percent.  --keep DIR makes the keys and tokens in DIR the first
+# time and reuses them afterwards, so that two builds are compared on
+# the same ones; AUTHZ_SRC=DIR measures the core sources in DIR (e.g.
+# an older commit: git archive REV ngx_http_authz_module | tar -x -C
+# /tmp/old).
 
 set -e
 cd "$(dirname "$0")/.."
 
 timed=0
-[ "${1:-}" = --time ] && timed=1
+keep=
 
-dir=$(mktemp -d /tmp/authz-algs-XXXXXX)
-trap 'rm -rf "$dir"' EXIT
+while [ $# -gt 0 ]; do
+    case $1 in
+    --time) timed=1 ;;
+    --keep) keep=${2:?--keep DIR}; shift ;;
+    *) echo "usage: sh bench/algs.sh [--time] [--keep DIR]" >&2; exit 1 ;;
+    esac
+    shift
+done
 
-bin=$dir/token_cost
-cc -std=c99 -O -g -Wall -Wextra -Werror -I ngx_http_authz_module \
-    bench/token_cost.c ngx_http_authz_module/authz_*.c -ljansson -lcrypto \
+src=${AUTHZ_SRC:-ngx_http_authz_module}
+
+tmp=$(mktemp -d /tmp/authz-algs-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+dir=${keep:-$tmp}
+mkdir -p "$dir"
+
+bin=$tmp/token_cost
+cc -std=c99 -O -g -Wall -Wextra -Werror -I "$src" \
+    bench/token_cost.c "$src"/authz_*.c -ljansson -lcrypto \
     -o "$bin"
 
 gen() {
+    [ -s "$dir/$name.pub" ] && return 0
     openssl genpkey "$@" -out "$dir/$name.key" 2>/dev/null
     openssl pkey -in "$dir/$name.key" -pubout -out "$dir/$name.pub"
 }
@@ -40,7 +64,7 @@ perl -MCrypt::JWT=encode_jwt -MCrypt::PK::RSA -MCrypt::PK::ECC \
     my $now = time;
     my %c = (iss => "https://issuer.test", aud => "api.test",
         sub => "user_8f3a", tid => "acme", iat => $now, nbf => $now,
-        exp => $now + 3600, permissions => [qw(blog:posts.read)],
+        exp => $now + 365 * 86400, permissions => [qw(blog:posts.read)],
         services => { blog => { enabled => \1 } });
 
     for (["RS256", "rsa", "RSA"], ["PS256", "rsa", "RSA"],
@@ -48,6 +72,7 @@ perl -MCrypt::JWT=encode_jwt -MCrypt::PK::RSA -MCrypt::PK::ECC \
          ["EdDSA", "ed", "Ed25519"])
     {
         my ($alg, $key, $class) = @$_;
+        next if -s "$dir/$alg.tok";
         my $pk = "Crypt::PK::$class"->new("$dir/$key.key");
         open my $f, ">", "$dir/$alg.tok" or die;
         print $f encode_jwt(payload => \%c, alg => $alg, key => $pk,
@@ -68,11 +93,11 @@ for alg in RS256 PS256 ES256 ES384 EdDSA; do
     esac
 
     v=$(valgrind --tool=callgrind --toggle-collect=token_cost_measure \
-            --callgrind-out-file="$dir/$alg.cg" \
+            --callgrind-out-file="$tmp/$alg.cg" \
             "$bin" -r $reps -a "$alg" -k "k:$dir/$key.pub" "$dir/$alg.tok" \
             2>/dev/null)
     ir=$(sed -n 's/^\(summary\|totals\): *\([0-9]*\).*/\2/p' \
-         "$dir/$alg.cg" | head -1)
+         "$tmp/$alg.cg" | head -1)
     ir=$(( ir / reps ))
     [ -z "$base" ] && base=$ir
 

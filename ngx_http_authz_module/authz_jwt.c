@@ -4,8 +4,8 @@
  * nginx-free core: JWS compact serialization (RFC 7515), JOSE
  * header, RSA, ECDSA and Ed25519 signatures (RFC 7518, RFC 8037) and
  * registered claims (RFC 7519).  It never logs and never calls
- * time(); its one state is a small cache of prepared RSA verification
- * contexts of the process (authz_rsa_ctx()).
+ * time(); its one state is the process's: the digests it fetched, and
+ * a small cache of prepared verification contexts (authz_sig_ctx()).
  */
 
 
@@ -27,12 +27,15 @@
 #define AUTHZ_SIG_EDDSA         3       /* Ed25519, no prehash */
 
 /*
- * prepared RSA verification contexts, per process: created on first
- * use (in an nginx worker: after fork, never shared between
- * processes), reused by every later verification with the same key
- * and algorithm, replaced in turn when full
+ * prepared verification contexts, per process: created on first use
+ * (in an nginx worker: after fork, never shared between processes),
+ * reused by every later verification with the same key and algorithm,
+ * replaced in turn when full
  */
-#define AUTHZ_RSA_CTX_MAX       32
+#define AUTHZ_SIG_CTX_MAX       32
+
+/* the digests fetched once per process: SHA-256, SHA-384, SHA-512 */
+#define AUTHZ_SIG_MD_MAX        3
 
 /* the longest DER ECDSA-Sig-Value of P-384: 2 + 2 * (2 + 49) */
 #define AUTHZ_MAX_ECDSA_DER     128
@@ -46,6 +49,16 @@ typedef struct {
     size_t         len;           /* ECDSA: R || S; EdDSA: signature */
     const EVP_MD  *(*md)(void);   /* NULL for EdDSA */
 } authz_alg_t;
+
+
+/* a prepared context of authz_sig_ctx(): one of pctx and mctx is set */
+typedef struct {
+    EVP_PKEY_CTX      *pctx;          /* RSA, RSA-PSS, ECDSA */
+    EVP_MD_CTX        *mctx;          /* EdDSA: copied, never used */
+    const EVP_PKEY    *pkey;          /* NULL: a free slot */
+    unsigned           alg;
+    unsigned char      fingerprint[32];
+} authz_sig_ctx_t;
 
 
 static const authz_alg_t  authz_algs[] = {
@@ -110,17 +123,24 @@ static size_t authz_token_candidates(const authz_token_t *tok,
     const authz_verify_conf_t *conf, const authz_key_t **cand);
 static authz_err_e authz_token_signature(authz_token_t *tok,
     const authz_key_t **cand, size_t n, const authz_key_t **key);
-static EVP_PKEY_CTX *authz_rsa_ctx(const authz_alg_t *a,
+static const EVP_MD *authz_sig_md(const authz_alg_t *a);
+static authz_err_e authz_sig_digest(const authz_token_t *tok,
+    const authz_alg_t *a, unsigned char *md, unsigned int *mdlen);
+static authz_sig_ctx_t *authz_sig_ctx(const authz_alg_t *a,
     const authz_key_t *key);
+static authz_err_e authz_sig_prepare(authz_sig_ctx_t *c,
+    const authz_alg_t *a, const authz_key_t *key);
 static authz_err_e authz_rsa_verify(const authz_token_t *tok,
     const authz_alg_t *a, const authz_key_t *key, const unsigned char *md,
     size_t mdlen);
 static authz_err_e authz_ecdsa_verify(const authz_token_t *tok,
     const authz_alg_t *a, const authz_key_t *key, const unsigned char *md,
     size_t mdlen);
+static size_t authz_ecdsa_der_int(unsigned char *d, const unsigned char *p,
+    size_t len);
 static int authz_ecdsa_scalar_ok(const unsigned char *p, size_t len);
 static authz_err_e authz_eddsa_verify(const authz_token_t *tok,
-    const authz_key_t *key);
+    const authz_alg_t *a, const authz_key_t *key);
 
 
 int
@@ -953,11 +973,8 @@ authz_token_signature(authz_token_t *tok, const authz_key_t **cand,
 
         if (a->md != NULL
             && mdlen == 0
-            && EVP_Digest(tok->signing_input, tok->signing_input_len, md,
-                          &mdlen, a->md(), NULL)
-               != 1)
+            && authz_sig_digest(tok, a, md, &mdlen) != AUTHZ_OK)
         {
-            ERR_clear_error();
             tok->detail = "signature check failed";
             return AUTHZ_ERR_INTERNAL;
         }
@@ -969,7 +986,7 @@ authz_token_signature(authz_token_t *tok, const authz_key_t **cand,
             break;
 
         case AUTHZ_SIG_EDDSA:
-            rc = authz_eddsa_verify(tok, cand[i]);
+            rc = authz_eddsa_verify(tok, a, cand[i]);
             break;
 
         default:
@@ -997,19 +1014,222 @@ authz_token_signature(authz_token_t *tok, const authz_key_t **cand,
 }
 
 
+/*
+ * the digest of an algorithm, fetched once per process (an implicit
+ * fetch by EVP_Digest() costs a lookup in the provider's store on each
+ * call); NULL if it cannot be fetched: the signature is then refused
+ */
+
+static const EVP_MD *
+authz_sig_md(const authz_alg_t *a)
+{
+    size_t         i;
+    const EVP_MD  *legacy;
+
+    static struct {
+        const EVP_MD  *legacy;
+        EVP_MD        *md;
+    } mds[AUTHZ_SIG_MD_MAX];
+
+    legacy = a->md();
+
+    for (i = 0; i < AUTHZ_SIG_MD_MAX && mds[i].md != NULL; i++) {
+        if (mds[i].legacy == legacy) {
+            return mds[i].md;
+        }
+    }
+
+    if (i == AUTHZ_SIG_MD_MAX) {
+        return NULL;
+    }
+
+    mds[i].md = EVP_MD_fetch(NULL, EVP_MD_get0_name(legacy), NULL);
+    if (mds[i].md == NULL) {
+        ERR_clear_error();
+        return NULL;
+    }
+
+    mds[i].legacy = legacy;
+
+    return mds[i].md;
+}
+
+
+/* the digest of the signing input, in one context reused by the process */
+
+static authz_err_e
+authz_sig_digest(const authz_token_t *tok, const authz_alg_t *a,
+    unsigned char *md, unsigned int *mdlen)
+{
+    const EVP_MD  *type;
+
+    static EVP_MD_CTX  *mctx;
+
+    type = authz_sig_md(a);
+    if (type == NULL) {
+        return AUTHZ_ERR_INTERNAL;
+    }
+
+    if (mctx == NULL) {
+        mctx = EVP_MD_CTX_new();
+        if (mctx == NULL) {
+            ERR_clear_error();
+            return AUTHZ_ERR_INTERNAL;
+        }
+    }
+
+    if (EVP_DigestInit_ex2(mctx, type, NULL) != 1
+        || EVP_DigestUpdate(mctx, tok->signing_input, tok->signing_input_len)
+           != 1
+        || EVP_DigestFinal_ex(mctx, md, mdlen) != 1)
+    {
+        ERR_clear_error();
+        *mdlen = 0;
+        return AUTHZ_ERR_INTERNAL;
+    }
+
+    return AUTHZ_OK;
+}
+
+
+/*
+ * the prepared context of a key and an algorithm: found by the key
+ * object and its fingerprint (a key object freed and another made at
+ * the same address is found only if it holds the same public key), or
+ * made and kept, replacing the oldest when the ring is full; a context
+ * holds a reference to its key object, which therefore lives as long
+ * as the context does
+ */
+
+static authz_sig_ctx_t *
+authz_sig_ctx(const authz_alg_t *a, const authz_key_t *key)
+{
+    size_t             i;
+    authz_sig_ctx_t    c;
+
+    static size_t           next;
+    static authz_sig_ctx_t  ring[AUTHZ_SIG_CTX_MAX];
+
+    for (i = 0; i < AUTHZ_SIG_CTX_MAX && ring[i].pkey != NULL; i++) {
+        if (ring[i].pkey == key->pkey && ring[i].alg == a->alg
+            && memcmp(ring[i].fingerprint, key->fingerprint, 32) == 0)
+        {
+            return &ring[i];
+        }
+    }
+
+    if (authz_sig_prepare(&c, a, key) != AUTHZ_OK) {
+        ERR_clear_error();
+        return NULL;
+    }
+
+    i = next;
+    next = (next + 1) % AUTHZ_SIG_CTX_MAX;
+
+    EVP_PKEY_CTX_free(ring[i].pctx);
+    EVP_MD_CTX_free(ring[i].mctx);
+
+    ring[i] = c;
+
+    return &ring[i];
+}
+
+
+/*
+ * a new prepared context: RSA, RSA-PSS and ECDSA an EVP_PKEY_CTX ready
+ * for EVP_PKEY_verify() of a digest; EdDSA an EVP_MD_CTX ready for
+ * EVP_DigestVerify() of the message, never used itself (a one-shot
+ * context cannot be used twice): authz_eddsa_verify() works on a copy
+ */
+
+static authz_err_e
+authz_sig_prepare(authz_sig_ctx_t *c, const authz_alg_t *a,
+    const authz_key_t *key)
+{
+    const EVP_MD  *md;
+
+    memset(c, 0, sizeof(authz_sig_ctx_t));
+
+    if (a->sig == AUTHZ_SIG_EDDSA) {
+        c->mctx = EVP_MD_CTX_new();
+
+        if (c->mctx == NULL
+            || EVP_DigestVerifyInit(c->mctx, NULL, NULL, NULL, key->pkey)
+               != 1)
+        {
+            goto failed;
+        }
+
+        goto done;
+    }
+
+    md = authz_sig_md(a);
+    if (md == NULL) {
+        return AUTHZ_ERR_INTERNAL;
+    }
+
+    c->pctx = EVP_PKEY_CTX_new(key->pkey, NULL);
+
+    if (c->pctx == NULL
+        || EVP_PKEY_verify_init(c->pctx) != 1
+        || EVP_PKEY_CTX_set_signature_md(c->pctx, md) != 1)
+    {
+        goto failed;
+    }
+
+    /*
+     * RSA: the digest is checked inside the padding, the DigestInfo of
+     * PKCS #1 v1.5, or PSS with MGF1 on the same hash and a salt as
+     * long as the hash (RFC 7518 3.5)
+     */
+
+    if (a->sig == AUTHZ_SIG_RSA
+        && EVP_PKEY_CTX_set_rsa_padding(c->pctx, RSA_PKCS1_PADDING) != 1)
+    {
+        goto failed;
+    }
+
+    if (a->sig == AUTHZ_SIG_PSS
+        && (EVP_PKEY_CTX_set_rsa_padding(c->pctx, RSA_PKCS1_PSS_PADDING) != 1
+            || EVP_PKEY_CTX_set_rsa_pss_saltlen(c->pctx,
+                                                RSA_PSS_SALTLEN_DIGEST)
+               != 1
+            || EVP_PKEY_CTX_set_rsa_mgf1_md(c->pctx, md) != 1))
+    {
+        goto failed;
+    }
+
+done:
+
+    c->pkey = key->pkey;
+    c->alg = a->alg;
+    memcpy(c->fingerprint, key->fingerprint, 32);
+
+    return AUTHZ_OK;
+
+failed:
+
+    EVP_PKEY_CTX_free(c->pctx);
+    EVP_MD_CTX_free(c->mctx);
+    c->pctx = NULL;
+    c->mctx = NULL;
+
+    return AUTHZ_ERR_INTERNAL;
+}
+
+
 static authz_err_e
 authz_rsa_verify(const authz_token_t *tok, const authz_alg_t *a,
     const authz_key_t *key, const unsigned char *md, size_t mdlen)
 {
-    EVP_PKEY_CTX  *pctx;
+    authz_sig_ctx_t  *c;
 
-    pctx = authz_rsa_ctx(a, key);
-    if (pctx == NULL) {
-        ERR_clear_error();
+    c = authz_sig_ctx(a, key);
+    if (c == NULL) {
         return AUTHZ_ERR_INTERNAL;
     }
 
-    if (EVP_PKEY_verify(pctx, tok->sig, tok->sig_len, md, mdlen) == 1) {
+    if (EVP_PKEY_verify(c->pctx, tok->sig, tok->sig_len, md, mdlen) == 1) {
         return AUTHZ_OK;
     }
 
@@ -1018,77 +1238,6 @@ authz_rsa_verify(const authz_token_t *tok, const authz_alg_t *a,
     ERR_clear_error();
 
     return AUTHZ_ERR_SIGNATURE;
-}
-
-
-/*
- * the prepared context of a key and an algorithm: found by the key
- * object and its fingerprint (a key object freed and another made at
- * the same address is found only if it holds the same public key), or
- * made and kept; the context holds a reference to the key object
- */
-
-static EVP_PKEY_CTX *
-authz_rsa_ctx(const authz_alg_t *a, const authz_key_t *key)
-{
-    size_t         i;
-    EVP_PKEY_CTX  *pctx;
-
-    static struct {
-        EVP_PKEY_CTX   *pctx;
-        const EVP_PKEY *pkey;
-        unsigned        alg;
-        unsigned char   fingerprint[32];
-    } cache[AUTHZ_RSA_CTX_MAX];
-
-    static size_t  next;
-
-    for (i = 0; i < AUTHZ_RSA_CTX_MAX && cache[i].pctx != NULL; i++) {
-        if (cache[i].pkey == key->pkey && cache[i].alg == a->alg
-            && memcmp(cache[i].fingerprint, key->fingerprint, 32) == 0)
-        {
-            return cache[i].pctx;
-        }
-    }
-
-    pctx = EVP_PKEY_CTX_new(key->pkey, NULL);
-    if (pctx == NULL) {
-        return NULL;
-    }
-
-    /*
-     * the digest is checked inside the padding: the DigestInfo of
-     * PKCS #1 v1.5, or PSS with MGF1 on the same hash and a salt as
-     * long as the hash (RFC 7518 3.5)
-     */
-
-    if (EVP_PKEY_verify_init(pctx) != 1
-        || EVP_PKEY_CTX_set_rsa_padding(pctx,
-                                        (a->sig == AUTHZ_SIG_PSS)
-                                        ? RSA_PKCS1_PSS_PADDING
-                                        : RSA_PKCS1_PADDING)
-           != 1
-        || EVP_PKEY_CTX_set_signature_md(pctx, a->md()) != 1
-        || (a->sig == AUTHZ_SIG_PSS
-            && (EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
-                != 1
-                || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, a->md()) != 1)))
-    {
-        EVP_PKEY_CTX_free(pctx);
-        return NULL;
-    }
-
-    i = next;
-    next = (next + 1) % AUTHZ_RSA_CTX_MAX;
-
-    EVP_PKEY_CTX_free(cache[i].pctx);
-
-    cache[i].pctx = pctx;
-    cache[i].pkey = key->pkey;
-    cache[i].alg = a->alg;
-    memcpy(cache[i].fingerprint, key->fingerprint, 32);
-
-    return pctx;
 }
 
 
@@ -1103,14 +1252,9 @@ static authz_err_e
 authz_ecdsa_verify(const authz_token_t *tok, const authz_alg_t *a,
     const authz_key_t *key, const unsigned char *md, size_t mdlen)
 {
-    int             rv, len;
-    BIGNUM         *r, *s;
-    size_t          half;
-    ECDSA_SIG      *sig;
-    authz_err_e     rc;
-    EVP_PKEY_CTX   *pctx;
-    unsigned char  *p;
-    unsigned char   der[AUTHZ_MAX_ECDSA_DER];
+    size_t            half, len;
+    authz_sig_ctx_t  *c;
+    unsigned char     der[AUTHZ_MAX_ECDSA_DER];
 
     half = a->len / 2;
 
@@ -1120,62 +1264,55 @@ authz_ecdsa_verify(const authz_token_t *tok, const authz_alg_t *a,
         return AUTHZ_ERR_MALFORMED;
     }
 
-    rc = AUTHZ_ERR_INTERNAL;
-    pctx = NULL;
+    /* ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } */
 
-    sig = ECDSA_SIG_new();
-    r = BN_bin2bn(tok->sig, (int) half, NULL);
-    s = BN_bin2bn(tok->sig + half, (int) half, NULL);
+    len = 2;
+    len += authz_ecdsa_der_int(der + len, tok->sig, half);
+    len += authz_ecdsa_der_int(der + len, tok->sig + half, half);
 
-    if (sig == NULL || r == NULL || s == NULL) {
-        BN_free(r);
-        BN_free(s);
-        goto failed;
+    der[0] = 0x30;
+    der[1] = (unsigned char) (len - 2);
+
+    c = authz_sig_ctx(a, key);
+    if (c == NULL) {
+        return AUTHZ_ERR_INTERNAL;
     }
 
-    /* sig owns r and s from here */
-
-    if (ECDSA_SIG_set0(sig, r, s) != 1) {
-        BN_free(r);
-        BN_free(s);
-        goto failed;
+    if (EVP_PKEY_verify(c->pctx, der, len, md, mdlen) == 1) {
+        return AUTHZ_OK;
     }
 
-    len = i2d_ECDSA_SIG(sig, NULL);
+    ERR_clear_error();
 
-    if (len <= 0 || len > AUTHZ_MAX_ECDSA_DER) {
-        goto failed;
+    return AUTHZ_ERR_SIGNATURE;
+}
+
+
+/*
+ * the DER INTEGER of a big-endian scalar that is not zero: its leading
+ * zero bytes dropped, a zero byte added where the first has its high
+ * bit; at most 2 + 49 bytes for P-384, so every length is one byte
+ */
+
+static size_t
+authz_ecdsa_der_int(unsigned char *d, const unsigned char *p, size_t len)
+{
+    size_t  pad;
+
+    while (len > 1 && *p == 0) {
+        p++;
+        len--;
     }
 
-    p = der;
+    pad = (*p & 0x80) ? 1 : 0;
 
-    if (i2d_ECDSA_SIG(sig, &p) != len) {
-        goto failed;
-    }
+    d[0] = 0x02;
+    d[1] = (unsigned char) (len + pad);
+    d[2] = 0;
 
-    pctx = EVP_PKEY_CTX_new(key->pkey, NULL);
+    memcpy(d + 2 + pad, p, len);
 
-    if (pctx == NULL
-        || EVP_PKEY_verify_init(pctx) != 1
-        || EVP_PKEY_CTX_set_signature_md(pctx, a->md()) != 1)
-    {
-        goto failed;
-    }
-
-    rv = EVP_PKEY_verify(pctx, der, len, md, mdlen);
-
-    rc = (rv == 1) ? AUTHZ_OK : AUTHZ_ERR_SIGNATURE;
-
-failed:
-
-    EVP_PKEY_CTX_free(pctx);
-    ECDSA_SIG_free(sig);
-
-    if (rc != AUTHZ_OK) {
-        ERR_clear_error();
-    }
-
-    return rc;
+    return 2 + pad + len;
 }
 
 
@@ -1204,37 +1341,53 @@ authz_ecdsa_scalar_ok(const unsigned char *p, size_t len)
 }
 
 
-/* Ed25519 (RFC 8032): the message itself, no digest */
+/*
+ * Ed25519 (RFC 8032): the message itself, no digest; the key's
+ * prepared context copied into one context reused by the process
+ */
 
 static authz_err_e
-authz_eddsa_verify(const authz_token_t *tok, const authz_key_t *key)
+authz_eddsa_verify(const authz_token_t *tok, const authz_alg_t *a,
+    const authz_key_t *key)
 {
-    int          rv;
-    EVP_MD_CTX  *mctx;
-    authz_err_e  rc;
+    int               rv;
+    authz_sig_ctx_t  *c;
 
-    mctx = EVP_MD_CTX_new();
+    static EVP_MD_CTX  *mctx;
+
+    c = authz_sig_ctx(a, key);
+    if (c == NULL) {
+        return AUTHZ_ERR_INTERNAL;
+    }
+
     if (mctx == NULL) {
+        mctx = EVP_MD_CTX_new();
+        if (mctx == NULL) {
+            ERR_clear_error();
+            return AUTHZ_ERR_INTERNAL;
+        }
+    }
+
+    if (EVP_MD_CTX_copy_ex(mctx, c->mctx) != 1) {
+        EVP_MD_CTX_reset(mctx);
         ERR_clear_error();
         return AUTHZ_ERR_INTERNAL;
     }
 
-    rc = AUTHZ_ERR_INTERNAL;
+    rv = EVP_DigestVerify(mctx, tok->sig, tok->sig_len, tok->signing_input,
+                          tok->signing_input_len);
 
-    if (EVP_DigestVerifyInit(mctx, NULL, NULL, NULL, key->pkey) == 1) {
-        rv = EVP_DigestVerify(mctx, tok->sig, tok->sig_len,
-                              tok->signing_input, tok->signing_input_len);
+    /* the copy's reference to the key is not kept beyond this call */
 
-        rc = (rv == 1) ? AUTHZ_OK : AUTHZ_ERR_SIGNATURE;
+    EVP_MD_CTX_reset(mctx);
+
+    if (rv == 1) {
+        return AUTHZ_OK;
     }
 
-    EVP_MD_CTX_free(mctx);
+    ERR_clear_error();
 
-    if (rc != AUTHZ_OK) {
-        ERR_clear_error();
-    }
-
-    return rc;
+    return AUTHZ_ERR_SIGNATURE;
 }
 
 

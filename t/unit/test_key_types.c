@@ -5,8 +5,13 @@
  * A.3 (ES256) and RFC 8037 A.4 (Ed25519) vectors, JWS ECDSA signatures
  * as R || S only (wrong lengths, DER, zero, r or s = n), the cross-type
  * matrix in the core, a JWK "alg" binding its key, keys of a JWKS
- * skipped with their reasons, the issuer binding, and key records
- * (round trip, tampered records refused).
+ * skipped with their reasons, the issuer binding, key records (round
+ * trip, tampered records refused), and the process's prepared
+ * verification contexts and digests: a digest that cannot be fetched
+ * refuses, no context serves another key, the ring of contexts
+ * evicts and re-prepares, a forged signature after a good one fails,
+ * R || S with leading zero bytes and high bits verifies, and a failure
+ * leaves no OpenSSL error queued.
  */
 
 
@@ -85,6 +90,14 @@ static void test_skips(void);
 static void test_issuer(void);
 static void test_records(void);
 static void skip_cb(void *data, const char *reason);
+static void test_fetch_fails(void);
+static void test_forged_after_good(void);
+static void test_cross_key(void);
+static void test_ring(void);
+static void test_der_scalars(void);
+static void test_err_queue(void);
+static void key_of(authz_key_t *key, EVP_PKEY *pkey, const char *kid);
+static char *forge(const char *jws);
 
 
 static char    load_err[256];
@@ -107,6 +120,14 @@ main(void)
         fatal("key generation");
     }
 
+    /* first: no digest has been fetched by the core yet */
+
+    test_fetch_fails();
+
+    /* second: the ring holds one context, of test_fetch_fails() */
+
+    test_ring();
+
     test_vectors();
     test_rs();
     test_matrix();
@@ -114,6 +135,10 @@ main(void)
     test_skips();
     test_issuer();
     test_records();
+    test_forged_after_good();
+    test_cross_key();
+    test_der_scalars();
+    test_err_queue();
 
     ok(ERR_peek_error() == 0, "no openssl errors left queued");
 
@@ -746,6 +771,427 @@ test_records(void)
 }
 
 
+/*
+ * a digest that cannot be fetched (here: a default property that no
+ * provider has) refuses the signature, and is fetched again later
+ */
+
+static void
+test_fetch_fails(void)
+{
+    char           *t;
+    authz_token_t   tok;
+    authz_key_t     keys[1];
+
+    key_of(&keys[0], k_rsa, NULL);
+    t = sign(k_rsa, "RS256", NULL, "{\"sub\":\"x\",\"exp\":1300819380}");
+
+    if (EVP_set_default_properties(NULL, "authz.test=none") != 1) {
+        fatal("EVP_set_default_properties");
+    }
+
+    ok(run(t, keys, 1, AUTHZ_ALG_RS256, 0, &tok) == AUTHZ_ERR_INTERNAL
+       && tok.nverify == 0
+       && strcmp(tok.detail, "signature check failed") == 0,
+       "digest not fetchable: refused, internal error, no operation");
+    ok(ERR_peek_error() == 0, "digest not fetchable: no error queued");
+
+    if (EVP_set_default_properties(NULL, "") != 1) {
+        fatal("EVP_set_default_properties");
+    }
+
+    ok(run(t, keys, 1, AUTHZ_ALG_RS256, 0, &tok) == AUTHZ_OK
+       && tok.nverify == 1, "digest fetchable again: verifies");
+
+    free(t);
+    authz_key_free(&keys[0]);
+}
+
+
+/* per algorithm: good, forged, other payload, good again, one key */
+
+static void
+test_forged_after_good(void)
+{
+    char           *good, *bad, *other, *mix, *dot;
+    size_t          i;
+    authz_token_t   tok;
+    EVP_PKEY       *pk[6];
+    authz_key_t     keys[1];
+
+    static const char  *algs[] = { "RS256", "PS384", "ES256", "ES384",
+                                   "EdDSA", "Ed25519" };
+
+    pk[0] = k_rsa;
+    pk[1] = k_rsa;
+    pk[2] = k_ec256;
+    pk[3] = k_ec384;
+    pk[4] = k_ed;
+    pk[5] = k_ed;
+
+    for (i = 0; i < 6; i++) {
+        key_of(&keys[0], pk[i], "k");
+
+        good = sign(pk[i], algs[i], "k", "{\"sub\":\"a\",\"exp\":1300819380}");
+        other = sign(pk[i], algs[i], "k",
+                     "{\"sub\":\"b\",\"exp\":1300819380}");
+        bad = forge(good);
+
+        /* the payload of other under the signature of good */
+
+        mix = dup(other);
+        dot = strrchr(mix, '.');
+        strcpy(dot, strrchr(good, '.'));
+
+        ok(run(good, keys, 1, 0x3ff, 0, &tok) == AUTHZ_OK
+           && tok.nverify == 1, "%s: good token verifies", algs[i]);
+        ok(run(bad, keys, 1, 0x3ff, 0, &tok) == AUTHZ_ERR_SIGNATURE
+           && tok.nverify == 1 && ERR_peek_error() == 0,
+           "%s: then a forged signature fails, no error queued", algs[i]);
+        ok(run(mix, keys, 1, 0x3ff, 0, &tok) == AUTHZ_ERR_SIGNATURE
+           && tok.nverify == 1 && ERR_peek_error() == 0,
+           "%s: then its signature on another payload fails", algs[i]);
+        ok(run(other, keys, 1, 0x3ff, 0, &tok) == AUTHZ_OK,
+           "%s: then the other token verifies", algs[i]);
+        ok(run(bad, keys, 1, 0x3ff, 0, &tok) == AUTHZ_ERR_SIGNATURE,
+           "%s: then the forged one still fails", algs[i]);
+        ok(run(good, keys, 1, 0x3ff, 0, &tok) == AUTHZ_OK,
+           "%s: then the good one still verifies", algs[i]);
+
+        free(good);
+        free(other);
+        free(bad);
+        free(mix);
+        authz_key_free(&keys[0]);
+    }
+}
+
+
+/*
+ * two keys of each type: once a key's context is prepared, a token of
+ * the other key is not verified by it; a key freed and another loaded
+ * (maybe at the same address) is not served the first one's context
+ */
+
+static void
+test_cross_key(void)
+{
+    char           *ta, *tb;
+    size_t          i, k;
+    authz_token_t   tok;
+    EVP_PKEY       *a[4], *b[4];
+    authz_key_t     keys[2], ab[2];
+
+    static const char  *algs[] = { "PS256", "ES256", "ES384", "EdDSA" };
+
+    a[0] = k_rsa;
+    a[1] = k_ec256;
+    a[2] = k_ec384;
+    a[3] = k_ed;
+    b[0] = EVP_RSA_gen(2048);
+    b[1] = EVP_EC_gen("P-256");
+    b[2] = EVP_EC_gen("P-384");
+    b[3] = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+
+    for (i = 0; i < 4; i++) {
+        if (b[i] == NULL) {
+            fatal("key generation");
+        }
+
+        ta = sign(a[i], algs[i], NULL, "{\"sub\":\"a\",\"exp\":1300819380}");
+        tb = sign(b[i], algs[i], NULL, "{\"sub\":\"b\",\"exp\":1300819380}");
+
+        key_of(&keys[0], a[i], NULL);
+        key_of(&keys[1], b[i], NULL);
+
+        ok(run(ta, &keys[0], 1, 0x3ff, 0, &tok) == AUTHZ_OK,
+           "%s: key a verifies its token", algs[i]);
+        ok(run(tb, &keys[0], 1, 0x3ff, 0, &tok) == AUTHZ_ERR_SIGNATURE
+           && tok.nverify == 1, "%s: key a refuses the token of b",
+           algs[i]);
+        ok(run(tb, &keys[1], 1, 0x3ff, 0, &tok) == AUTHZ_OK,
+           "%s: key b verifies its token", algs[i]);
+        ok(run(ta, &keys[1], 1, 0x3ff, 0, &tok) == AUTHZ_ERR_SIGNATURE
+           && tok.nverify == 1, "%s: key b refuses the token of a",
+           algs[i]);
+        ok(run(tb, keys, 2, 0x3ff, 0, &tok) == AUTHZ_OK
+           && tok.key == &keys[1] && tok.nverify == 2,
+           "%s: keys a, b: the token of b verified by b", algs[i]);
+        ok(run(ta, keys, 2, 0x3ff, 0, &tok) == AUTHZ_OK
+           && tok.key == &keys[0] && tok.nverify == 1,
+           "%s: keys a, b: the token of a verified by a", algs[i]);
+
+        authz_key_free(&keys[0]);
+        authz_key_free(&keys[1]);
+
+        /* freed and loaded again, in turn */
+
+        for (k = 0; k < 3; k++) {
+            key_of(&ab[0], a[i], NULL);
+            ok(run(ta, &ab[0], 1, 0x3ff, 0, &tok) == AUTHZ_OK,
+               "%s: round %zu, key a loaded: its token verifies", algs[i],
+               k);
+            authz_key_free(&ab[0]);
+
+            key_of(&ab[1], b[i], NULL);
+            ok(run(ta, &ab[1], 1, 0x3ff, 0, &tok) == AUTHZ_ERR_SIGNATURE,
+               "%s: round %zu, a freed, b loaded: the token of a fails",
+               algs[i], k);
+            authz_key_free(&ab[1]);
+        }
+
+        free(ta);
+        free(tb);
+        EVP_PKEY_free(b[i]);
+    }
+}
+
+
+/*
+ * more key and algorithm pairs than the ring holds (AUTHZ_SIG_CTX_MAX,
+ * 32): every key still verifies its own token, in order and in
+ * reverse (the first keys evicted by the last, found again or
+ * prepared again), and refuses a forged one and another key's
+ */
+
+#define T_RING  40
+
+static void
+test_ring(void)
+{
+    char           *cross;
+    size_t          i, j, pass, fails, checked;
+    authz_token_t   tok;
+    char           *good[T_RING], *bad[T_RING], kid[16];
+    EVP_PKEY       *pk[T_RING];
+    authz_key_t     keys[T_RING];
+    const char     *alg[T_RING];
+
+    for (i = 0; i < T_RING; i++) {
+
+        if (i < 4) {
+            pk[i] = EVP_PKEY_dup(k_rsa);
+            alg[i] = (i % 2) ? "PS256" : "RS512";
+
+        } else if (i < 20) {
+            pk[i] = EVP_EC_gen("P-256");
+            alg[i] = "ES256";
+
+        } else if (i < 26) {
+            pk[i] = EVP_EC_gen("P-384");
+            alg[i] = "ES384";
+
+        } else {
+            pk[i] = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+            alg[i] = (i % 2) ? "EdDSA" : "Ed25519";
+        }
+
+        if (pk[i] == NULL) {
+            fatal("key generation");
+        }
+
+        snprintf(kid, sizeof(kid), "r%zu", i);
+        key_of(&keys[i], pk[i], kid);
+        good[i] = sign(pk[i], alg[i], kid,
+                       "{\"sub\":\"x\",\"exp\":1300819380}");
+        bad[i] = forge(good[i]);
+    }
+
+    for (pass = 0; pass < 2; pass++) {
+        fails = 0;
+
+        for (j = 0; j < T_RING; j++) {
+            i = pass ? T_RING - 1 - j : j;
+
+            if (run(good[i], keys, T_RING, 0x3ff, 0, &tok) != AUTHZ_OK
+                || tok.key != &keys[i] || tok.nverify != 1)
+            {
+                diag("pass %zu: key %zu (%s) refused its token", pass, i,
+                     alg[i]);
+                fails++;
+            }
+
+            if (run(bad[i], keys, T_RING, 0x3ff, 0, &tok)
+                != AUTHZ_ERR_SIGNATURE)
+            {
+                diag("pass %zu: key %zu (%s) took a forged token", pass, i,
+                     alg[i]);
+                fails++;
+            }
+        }
+
+        ok(fails == 0, "ring pass %zu: %d keys, each verifies its token "
+           "and refuses a forged one", pass, T_RING);
+    }
+
+    /* the signature of key i under the kid of key i + 1, same type */
+
+    fails = 0;
+    checked = 0;
+
+    for (i = 0; i + 1 < T_RING; i++) {
+        /* the RSA keys are one key; key i + 1 must take the alg */
+
+        if (i < 4
+            || (authz_alg_parse((const unsigned char *) alg[i],
+                                strlen(alg[i]))
+                & keys[i + 1].algs) == 0)
+        {
+            continue;
+        }
+
+        snprintf(kid, sizeof(kid), "r%zu", i + 1);
+        checked++;
+
+        cross = sign(pk[i], alg[i], kid, "{\"sub\":\"x\",\"exp\":1300819380}");
+
+        if (run(cross, keys, T_RING, 0x3ff, 0, &tok) != AUTHZ_ERR_SIGNATURE
+            || tok.nverify != 1)
+        {
+            diag("key %zu's signature accepted under kid r%zu", i, i + 1);
+            fails++;
+        }
+
+        free(cross);
+    }
+
+    ok(fails == 0 && checked >= 30,
+       "ring: a signature under another key's kid fails (%zu keys)",
+       checked);
+    ok(ERR_peek_error() == 0, "ring: no error queued");
+
+    for (i = 0; i < T_RING; i++) {
+        free(good[i]);
+        free(bad[i]);
+        authz_key_free(&keys[i]);
+        EVP_PKEY_free(pk[i]);
+    }
+}
+
+
+/*
+ * R || S to DER: scalars with leading zero bytes (shorter INTEGERs)
+ * and with the high bit set (a zero byte added) verify; signatures
+ * are made until each case has been seen on each curve
+ */
+
+static void
+test_der_scalars(void)
+{
+    char           *t, *dot;
+    size_t          i, c, half, len, fails;
+    EVP_PKEY       *pk;
+    authz_token_t   tok;
+    size_t          seen[4];
+    authz_key_t     keys[1];
+    unsigned char   rs[96];
+
+    static const char  *algs[] = { "ES256", "ES384" };
+
+    for (c = 0; c < 2; c++) {
+        pk = (c == 0) ? k_ec256 : k_ec384;
+        half = (c == 0) ? 32 : 48;
+        key_of(&keys[0], pk, NULL);
+
+        memset(seen, 0, sizeof(seen));
+        fails = 0;
+
+        for (i = 0;
+             i < 4000 && (seen[0] == 0 || seen[1] == 0 || seen[2] == 0
+                          || seen[3] == 0);
+             i++)
+        {
+            t = sign(pk, algs[c], NULL, "{\"sub\":\"x\",\"exp\":1300819380}");
+            dot = strrchr(t, '.');
+            len = authz_base64url_decode(rs, (unsigned char *) dot + 1,
+                                         strlen(dot + 1));
+
+            if (len != 2 * half) {
+                fatal("R || S");
+            }
+
+            /* r or s with a leading zero byte; r or s with the high bit */
+
+            if (rs[0] == 0 || rs[half] == 0
+                || ((rs[0] & 0x80) && seen[2] == 0)
+                || ((rs[half] & 0x80) && seen[3] == 0))
+            {
+                seen[0] += (rs[0] == 0);
+                seen[1] += (rs[half] == 0);
+                seen[2] += ((rs[0] & 0x80) != 0);
+                seen[3] += ((rs[half] & 0x80) != 0);
+
+                if (run(t, keys, 1, AUTHZ_ALG_EC, 0, &tok) != AUTHZ_OK) {
+                    diag("%s: r[0] %02x s[0] %02x refused", algs[c], rs[0],
+                         rs[half]);
+                    fails++;
+                }
+            }
+
+            free(t);
+        }
+
+        ok(seen[0] && seen[1] && seen[2] && seen[3] && fails == 0,
+           "%s: r, s with a leading zero byte (%zu, %zu) and with the high "
+           "bit verify (%zu signatures)", algs[c], seen[0], seen[1], i);
+
+        authz_key_free(&keys[0]);
+    }
+}
+
+
+/*
+ * a failure leaves no OpenSSL error queued, and an error queued by
+ * someone else changes no verdict
+ */
+
+static void
+test_err_queue(void)
+{
+    char           *good, *bad;
+    size_t          i;
+    authz_token_t   tok;
+    EVP_PKEY       *pk[4];
+    authz_key_t     keys[1];
+
+    static const char  *algs[] = { "RS256", "ES256", "ES384", "EdDSA" };
+
+    pk[0] = k_rsa;
+    pk[1] = k_ec256;
+    pk[2] = k_ec384;
+    pk[3] = k_ed;
+
+    for (i = 0; i < 4; i++) {
+        key_of(&keys[0], pk[i], NULL);
+        good = sign(pk[i], algs[i], NULL,
+                    "{\"sub\":\"x\",\"exp\":1300819380}");
+        bad = forge(good);
+
+        ok(run(bad, keys, 1, 0x3ff, 0, &tok) == AUTHZ_ERR_SIGNATURE
+           && ERR_peek_error() == 0,
+           "%s: forged, refused, no error queued", algs[i]);
+        ok(run(good, keys, 1, 0x3ff, 0, &tok) == AUTHZ_OK
+           && ERR_peek_error() == 0, "%s: then good, verifies", algs[i]);
+
+        ERR_raise(ERR_LIB_EVP, EVP_R_BAD_DECRYPT);
+
+        ok(run(good, keys, 1, 0x3ff, 0, &tok) == AUTHZ_OK,
+           "%s: good with a foreign error queued: verifies", algs[i]);
+
+        ERR_raise(ERR_LIB_EVP, EVP_R_BAD_DECRYPT);
+
+        ok(run(bad, keys, 1, 0x3ff, 0, &tok) == AUTHZ_ERR_SIGNATURE,
+           "%s: forged with a foreign error queued: refused", algs[i]);
+
+        ERR_clear_error();
+
+        free(good);
+        free(bad);
+        authz_key_free(&keys[0]);
+    }
+}
+
+
 /* helpers */
 
 static char *
@@ -767,6 +1213,83 @@ fatal(const char *what)
 {
     printf("Bail out! %s\n", what);
     exit(1);
+}
+
+
+/* a key as the core loads it: its own EVP_PKEY, its fingerprint */
+
+static void
+key_of(authz_key_t *key, EVP_PKEY *pkey, const char *kid)
+{
+    int                   len, id;
+    unsigned int          mdlen;
+    unsigned char         der[AUTHZ_MAX_SPKI_LEN], *p;
+    const unsigned char  *q;
+
+    memset(key, 0, sizeof(authz_key_t));
+
+    p = der;
+    len = i2d_PUBKEY(pkey, &p);
+    q = der;
+
+    if (len <= 0 || len > (int) sizeof(der)
+        || (key->pkey = d2i_PUBKEY(NULL, &q, len)) == NULL
+        || EVP_Digest(der, len, key->fingerprint, &mdlen, EVP_sha256(),
+                      NULL) != 1)
+    {
+        fatal("key_of");
+    }
+
+    id = EVP_PKEY_get_base_id(pkey);
+
+    if (id == EVP_PKEY_RSA) {
+        key->kty = AUTHZ_KTY_RSA;
+        key->algs = AUTHZ_ALG_RSA;
+
+    } else if (id == EVP_PKEY_EC) {
+        key->kty = AUTHZ_KTY_EC;
+        key->algs = (EVP_PKEY_get_bits(pkey) == 384) ? AUTHZ_ALG_ES384
+                                                     : AUTHZ_ALG_ES256;
+
+    } else {
+        key->kty = AUTHZ_KTY_OKP;
+        key->algs = AUTHZ_ALG_OKP;
+    }
+
+    if (kid != NULL) {
+        key->kid_len = strlen(kid);
+        memcpy(key->kid, kid, key->kid_len + 1);
+    }
+}
+
+
+/* the JWS with one bit of its signature changed, in the middle */
+
+static char *
+forge(const char *jws)
+{
+    char           *t, *dot;
+    size_t          len;
+    unsigned char   sig[1024];
+
+    t = dup(jws);
+    dot = strrchr(t, '.');
+    len = authz_base64url_decode(sig, (unsigned char *) dot + 1,
+                                 strlen(dot + 1));
+
+    if (len == 0 || len > sizeof(sig)) {
+        fatal("forge");
+    }
+
+    /* ECDSA: the last byte of r, which stays a scalar */
+
+    sig[len / 2 - 1] ^= 0x01;
+    *dot = '\0';
+
+    dot = jws_sig(t, sig, len);
+    free(t);
+
+    return dot;
 }
 
 
