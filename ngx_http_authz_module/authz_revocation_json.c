@@ -5,12 +5,14 @@
  * JSON parser (RFC 8259 syntax, UTF-8 checked) of its one fixed shape,
  * in one pass, without recursion, every read bounded by the end of the
  * input.  It hands each entry to a callback and keeps nothing itself.
+ * Strings, numbers and whitespace are the JSON reader's
+ * (authz_json_int.h).
  */
 
 
-#include <stdlib.h>
 #include <string.h>
 
+#include "authz_json_int.h"
 #include "authz_revocation.h"
 
 
@@ -30,16 +32,7 @@ static int authz_rv_list(authz_rv_parser_t *ps, authz_revoked_e kind);
 static int authz_rv_entry(authz_rv_parser_t *ps, authz_revoked_e kind);
 static int authz_rv_string(authz_rv_parser_t *ps, unsigned char *out,
     size_t *len);
-static int authz_rv_escape(authz_rv_parser_t *ps, unsigned char *out,
-    size_t *len);
-static int authz_rv_unicode(authz_rv_parser_t *ps, const unsigned char *at,
-    unsigned char *buf, size_t *k);
-static int authz_rv_hex4(authz_rv_parser_t *ps, unsigned *cp);
-static size_t authz_rv_utf8_len(const unsigned char *p,
-    const unsigned char *end);
 static int authz_rv_number(authz_rv_parser_t *ps, double *v);
-static int authz_rv_number_end(authz_rv_parser_t *ps,
-    const unsigned char **endp, size_t *digits);
 static void authz_rv_ws(authz_rv_parser_t *ps);
 static int authz_rv_expect(authz_rv_parser_t *ps, unsigned char c,
     const char *text);
@@ -289,303 +282,25 @@ authz_rv_entry(authz_rv_parser_t *ps, authz_revoked_e kind)
 static int
 authz_rv_string(authz_rv_parser_t *ps, unsigned char *out, size_t *len)
 {
-    size_t         n, k;
-    unsigned char  c;
+    int          rc;
+    const char  *text;
 
     if (authz_rv_expect(ps, '"', "expected a string") != 0) {
         return -1;
     }
 
-    n = 0;
+    rc = authz_json_string_decode(&ps->p, ps->end, out,
+                                  AUTHZ_REVOCATION_MAX_STRING, len, &text);
 
-    for ( ;; ) {
-
-        /* the common bytes, printable ASCII, without a call per byte */
-
-        while (ps->p < ps->end && n < AUTHZ_REVOCATION_MAX_STRING) {
-            c = *ps->p;
-
-            if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
-                break;
-            }
-
-            out[n++] = c;
-            ps->p++;
-        }
-
-        if (ps->p == ps->end) {
-            return authz_rv_fail(ps, "unexpected end of input");
-        }
-
-        c = *ps->p;
-
-        if (c == '"') {
-            ps->p++;
-            *len = n;
-            return 0;
-        }
-
-        if (c < 0x20) {
-            return authz_rv_fail(ps, "control character in a string");
-        }
-
-        if (c == '\\') {
-            if (authz_rv_escape(ps, out, &n) != 0) {
-                return -1;
-            }
-
-            continue;
-        }
-
-        k = 1;
-
-        if (c >= 0x80) {
-            k = authz_rv_utf8_len(ps->p, ps->end);
-
-            if (k == 0) {
-                return authz_rv_fail(ps, "invalid UTF-8");
-            }
-        }
-
-        if (n + k > AUTHZ_REVOCATION_MAX_STRING) {
-            return authz_rv_fail(ps, "string longer than 256 bytes");
-        }
-
-        memcpy(out + n, ps->p, k);
-        n += k;
-        ps->p += k;
-    }
-}
-
-
-static int
-authz_rv_escape(authz_rv_parser_t *ps, unsigned char *out, size_t *len)
-{
-    size_t                k;
-    unsigned char         c;
-    const unsigned char  *at;
-    unsigned char         buf[4];
-
-    at = ps->p;
-    ps->p++;
-
-    if (ps->p == ps->end) {
-        return authz_rv_fail(ps, "unexpected end of input");
-    }
-
-    c = *ps->p++;
-    k = 1;
-
-    switch (c) {
-
-    case '"':
-    case '\\':
-    case '/':
-        buf[0] = c;
-        break;
-
-    case 'b':
-        buf[0] = '\b';
-        break;
-
-    case 'f':
-        buf[0] = '\f';
-        break;
-
-    case 'n':
-        buf[0] = '\n';
-        break;
-
-    case 'r':
-        buf[0] = '\r';
-        break;
-
-    case 't':
-        buf[0] = '\t';
-        break;
-
-    case 'u':
-        if (authz_rv_unicode(ps, at, buf, &k) != 0) {
-            return -1;
-        }
-
-        break;
-
-    default:
-        ps->p = at;
-        return authz_rv_fail(ps, "invalid escape");
-    }
-
-    if (*len + k > AUTHZ_REVOCATION_MAX_STRING) {
-        ps->p = at;
+    if (rc == AUTHZ_JSON_STRING_TOO_LONG) {
         return authz_rv_fail(ps, "string longer than 256 bytes");
     }
 
-    memcpy(out + *len, buf, k);
-    *len += k;
-
-    return 0;
-}
-
-
-/* "\uXXXX" or a surrogate pair after the "\u", as UTF-8 into buf */
-
-static int
-authz_rv_unicode(authz_rv_parser_t *ps, const unsigned char *at,
-    unsigned char *buf, size_t *k)
-{
-    unsigned  cp, lo;
-
-    if (authz_rv_hex4(ps, &cp) != 0) {
-        return -1;
-    }
-
-    if (cp >= 0xdc00 && cp <= 0xdfff) {
-        goto surrogate;
-    }
-
-    if (cp >= 0xd800 && cp <= 0xdbff) {
-        if (ps->end - ps->p < 2 || ps->p[0] != '\\' || ps->p[1] != 'u') {
-            goto surrogate;
-        }
-
-        ps->p += 2;
-
-        if (authz_rv_hex4(ps, &lo) != 0) {
-            return -1;
-        }
-
-        if (lo < 0xdc00 || lo > 0xdfff) {
-            goto surrogate;
-        }
-
-        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-    }
-
-    if (cp == 0) {
-        ps->p = at;
-        return authz_rv_fail(ps, "\\u0000 in a string");
-    }
-
-    if (cp < 0x80) {
-        buf[0] = (unsigned char) cp;
-        *k = 1;
-
-    } else if (cp < 0x800) {
-        buf[0] = (unsigned char) (0xc0 | (cp >> 6));
-        buf[1] = (unsigned char) (0x80 | (cp & 0x3f));
-        *k = 2;
-
-    } else if (cp < 0x10000) {
-        buf[0] = (unsigned char) (0xe0 | (cp >> 12));
-        buf[1] = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
-        buf[2] = (unsigned char) (0x80 | (cp & 0x3f));
-        *k = 3;
-
-    } else {
-        buf[0] = (unsigned char) (0xf0 | (cp >> 18));
-        buf[1] = (unsigned char) (0x80 | ((cp >> 12) & 0x3f));
-        buf[2] = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
-        buf[3] = (unsigned char) (0x80 | (cp & 0x3f));
-        *k = 4;
+    if (rc != 0) {
+        return authz_rv_fail(ps, text);
     }
 
     return 0;
-
-surrogate:
-
-    ps->p = at;
-
-    return authz_rv_fail(ps, "invalid surrogate in \\u escape");
-}
-
-
-static int
-authz_rv_hex4(authz_rv_parser_t *ps, unsigned *cp)
-{
-    int            i;
-    unsigned char  c;
-
-    *cp = 0;
-
-    for (i = 0; i < 4; i++) {
-        if (ps->p == ps->end) {
-            return authz_rv_fail(ps, "unexpected end of input");
-        }
-
-        c = *ps->p;
-
-        if (c >= '0' && c <= '9') {
-            c -= '0';
-
-        } else if (c >= 'a' && c <= 'f') {
-            c -= 'a' - 10;
-
-        } else if (c >= 'A' && c <= 'F') {
-            c -= 'A' - 10;
-
-        } else {
-            return authz_rv_fail(ps, "invalid \\u escape");
-        }
-
-        *cp = (*cp << 4) | c;
-        ps->p++;
-    }
-
-    return 0;
-}
-
-
-/* the length of one well-formed UTF-8 sequence (RFC 3629), or 0 */
-
-static size_t
-authz_rv_utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    size_t         n, i;
-    unsigned char  c, lo, hi;
-
-    c = p[0];
-    lo = 0x80;
-    hi = 0xbf;
-
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-
-        if (c == 0xe0) {
-            lo = 0xa0;              /* overlong */
-
-        } else if (c == 0xed) {
-            hi = 0x9f;              /* surrogates */
-        }
-
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-
-        if (c == 0xf0) {
-            lo = 0x90;              /* overlong */
-
-        } else if (c == 0xf4) {
-            hi = 0x8f;              /* above U+10FFFF */
-        }
-
-    } else {
-        return 0;
-    }
-
-    if ((size_t) (end - p) < n || p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-
-    for (i = 2; i < n; i++) {
-        if (p[i] < 0x80 || p[i] > 0xbf) {
-            return 0;
-        }
-    }
-
-    return n;
 }
 
 
@@ -594,121 +309,27 @@ authz_rv_utf8_len(const unsigned char *p, const unsigned char *end)
 static int
 authz_rv_number(authz_rv_parser_t *ps, double *v)
 {
-    size_t                n, digits;
-    const unsigned char  *p, *end;
-    char                  buf[AUTHZ_REVOCATION_MAX_NUMBER + 1];
+    const char           *text;
+    authz_json_number_t   num;
+    unsigned char         buf[AUTHZ_REVOCATION_MAX_NUMBER + 1];
 
-    end = NULL;
+    text = authz_json_number_scan(ps->p, ps->end, &num);
 
-    if (authz_rv_number_end(ps, &end, &digits) != 0) {
-        return -1;
+    if (text != NULL) {
+        return authz_rv_fail(ps, text);
     }
 
-    n = end - ps->p;
-
-    if (n > AUTHZ_REVOCATION_MAX_NUMBER) {
+    if (num.end - ps->p > AUTHZ_REVOCATION_MAX_NUMBER) {
         return authz_rv_fail(ps, "number too long");
     }
 
-    if (digits == n && n <= 15) {
-
-        /* an integer of up to 15 digits is exact in a double */
-
-        *v = 0;
-
-        for (p = ps->p; p < end; p++) {
-            *v = *v * 10 + (*p - '0');
-        }
-
-    } else {
-
-        /* strtod() on a terminated copy: it would read "0x1" as hex */
-
-        memcpy(buf, ps->p, n);
-        buf[n] = '\0';
-
-        *v = strtod(buf, NULL);
-    }
+    *v = authz_json_number_double(&num, ps->p, buf, NULL);
 
     if (!(*v >= 0 && *v <= AUTHZ_REVOCATION_MAX_TIME)) {
         return authz_rv_fail(ps, "number out of range");
     }
 
-    ps->p = end;
-
-    return 0;
-}
-
-
-/*
- * the end of the number at ps->p (RFC 8259 grammar), and how many
- * bytes it has when it is a plain integer (no sign, fraction, exponent)
- */
-
-static int
-authz_rv_number_end(authz_rv_parser_t *ps, const unsigned char **endp,
-    size_t *digits)
-{
-    const unsigned char  *p, *end;
-
-    p = ps->p;
-    end = ps->end;
-    *digits = 0;
-
-#define authz_rv_digit(c)  ((c) >= '0' && (c) <= '9')
-
-    if (p < end && *p == '-') {
-        p++;
-    }
-
-    if (p < end && *p == '0') {
-        p++;
-
-    } else if (p < end && *p >= '1' && *p <= '9') {
-        while (p < end && authz_rv_digit(*p)) {
-            p++;
-        }
-
-    } else {
-        return authz_rv_fail(ps, (p == ps->p) ? "expected a number"
-                                              : "invalid number");
-    }
-
-    if (*ps->p != '-') {
-        *digits = p - ps->p;
-    }
-
-    if (p < end && *p == '.') {
-        p++;
-
-        if (p == end || !authz_rv_digit(*p)) {
-            return authz_rv_fail(ps, "invalid number");
-        }
-
-        while (p < end && authz_rv_digit(*p)) {
-            p++;
-        }
-    }
-
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        p++;
-
-        if (p < end && (*p == '+' || *p == '-')) {
-            p++;
-        }
-
-        if (p == end || !authz_rv_digit(*p)) {
-            return authz_rv_fail(ps, "invalid number");
-        }
-
-        while (p < end && authz_rv_digit(*p)) {
-            p++;
-        }
-    }
-
-#undef authz_rv_digit
-
-    *endp = p;
+    ps->p = num.end;
 
     return 0;
 }
@@ -717,12 +338,7 @@ authz_rv_number_end(authz_rv_parser_t *ps, const unsigned char **endp,
 static void
 authz_rv_ws(authz_rv_parser_t *ps)
 {
-    while (ps->p < ps->end
-           && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n'
-               || *ps->p == '\r'))
-    {
-        ps->p++;
-    }
+    ps->p = authz_json_ws(ps->p, ps->end);
 }
 
 
