@@ -6,11 +6,11 @@
  * reader of the revocation document (authz_json_int.h), and the
  * compact dump.
  *
- * One block holds everything: (len / 2 + 1) nodes, as many as a valid
- * input of len bytes can have (each value but the first needs a byte
- * and a separator), then len bytes of strings (a decoded string and
- * its NUL never outgrow the quoted text).  An open container keeps the
- * index of its parent in its span until it closes: that is the stack.
+ * One block holds everything: about len / 2 nodes, as many as an input
+ * of len bytes can start (each value but the first needs a byte and a
+ * separator), then len bytes of strings (a decoded string and its NUL
+ * never outgrow the quoted text).  An open container keeps the index of
+ * its parent in its span until it closes: that is the stack.
  */
 
 
@@ -119,11 +119,23 @@ authz_json_parse(const unsigned char *p, size_t len, int max_depth,
         return NULL;
     }
 
+    if (max_depth < 1) {
+        *err = "nesting too deep";
+        return NULL;
+    }
+
     if (max_depth > AUTHZ_JSON_JANSSON_DEPTH) {
         max_depth = AUTHZ_JSON_JANSSON_DEPTH;
     }
 
-    ps.nmax = len / 2 + 1;
+    /*
+     * N nodes need 2N - 1 - K bytes at least, K of them open containers:
+     * a first byte each, a comma before each but the first child, the
+     * closing bracket of each closed container
+     */
+
+    ps.nmax = (len + 1 + (len < (size_t) max_depth ? len : (size_t) max_depth))
+              / 2;
     ps.root = malloc(ps.nmax * sizeof(authz_json_t) + len);
     if (ps.root == NULL) {
         *err = "out of memory";

@@ -27,7 +27,7 @@ select STDOUT; $| = 1;
 
 chdir(dirname(abs_path(__FILE__)) . '/..') or die "chdir: $!";
 
-my @targets = qw(token rules key jwks http revocation);
+my @targets = qw(token rules key jwks http revocation json);
 
 plan(tests => 3 * @targets);
 

@@ -8,8 +8,9 @@
 # runs each one for SECONDS on build/fuzz/corpus-TARGET, a scratch copy of
 # t/fuzz/corpus/TARGET: what the fuzzer finds stays out of the repository
 # (copy an input worth keeping into t/fuzz/corpus/TARGET by hand).
-# TARGET is token, rules, key, jwks, http or revocation; all six by default, one
-# after the other (start one run.sh per target to use several cores).
+# TARGET is token, rules, key, jwks, http, revocation or json; all seven by
+# default, one after the other (start one run.sh per target to use several
+# cores).
 #
 # Prints one line per target with the executions and the coverage
 # (cov: edges, ft: features) of the final stats; the whole libFuzzer
@@ -21,7 +22,7 @@ set -u
 
 usage() {
     echo "usage: sh t/fuzz/run.sh SECONDS" \
-         "[token|rules|key|jwks|http|revocation ...]" >&2
+         "[token|rules|key|jwks|http|revocation|json ...]" >&2
     exit 2
 }
 
@@ -32,7 +33,7 @@ esac
 seconds=$1
 shift
 
-targets=${*:-token rules key jwks http revocation}
+targets=${*:-token rules key jwks http revocation json}
 
 cd "$(dirname "$0")/../.." || exit 2
 
@@ -48,7 +49,7 @@ mkdir -p $out || exit 2
 for t in $targets; do
 
     case $t in
-    token | rules | key | jwks | http | revocation) ;;
+    token | rules | key | jwks | http | revocation | json) ;;
     *) usage ;;
     esac
 
