@@ -32,7 +32,7 @@
 #define AUTHZ_JSON_MAX_SIZE       0x7fffffffu
 
 /* objects of at most this many members look for duplicates pairwise */
-#define AUTHZ_JSON_PAIRWISE       16
+#define AUTHZ_JSON_PAIRWISE       32
 
 /* the span of an open container without a parent */
 #define AUTHZ_JSON_NO_PARENT      UINT32_MAX
@@ -61,12 +61,20 @@ typedef struct {
 } authz_json_parser_t;
 
 
-static const unsigned char *authz_json_scalar(authz_json_parser_t *ps,
+static inline const unsigned char *authz_json_str(
+    authz_json_parser_t *ps,
+    const unsigned char *p, const unsigned char *end, size_t *len,
+    const char **err);
+static inline const unsigned char *authz_json_scalar(
+    authz_json_parser_t *ps,
     const unsigned char *p, const unsigned char *end, authz_json_t *n,
     const char **err);
-static const unsigned char *authz_json_number(authz_json_parser_t *ps,
+static inline const unsigned char *authz_json_number(
+    authz_json_parser_t *ps,
     const unsigned char *p, const unsigned char *end, authz_json_t *n,
     const char **err);
+static inline const unsigned char *authz_json_plain_run(
+    const unsigned char *p, const unsigned char *end, unsigned char *o);
 static int authz_json_duplicates(authz_json_parser_t *ps,
     const authz_json_t *o);
 static int authz_json_key_cmp(const authz_json_t *a, const authz_json_t *b);
@@ -100,6 +108,7 @@ authz_json_parse(const unsigned char *p, size_t len, int max_depth,
     const char **err)
 {
     int                   depth;
+    size_t                slen;
     uint32_t              parent, key_len;
     const char           *key, *text;
     authz_json_t         *n, *cur;
@@ -210,22 +219,14 @@ member:
         goto failed;
     }
 
-    {
-        size_t  slen;
+    key = (const char *) ps.str;
+    p = authz_json_str(&ps, p + 1, end, &slen, &text);
 
-        p++;
-
-        if (authz_json_string_decode(&p, end, ps.str, end - p, &slen, &text)
-            != 0)
-        {
-            goto failed;
-        }
-
-        key = (const char *) ps.str;
-        key_len = (uint32_t) slen;
-        ps.str[slen] = '\0';
-        ps.str += slen + 1;
+    if (p == NULL) {
+        goto failed;
     }
+
+    key_len = (uint32_t) slen;
 
     p = authz_json_ws(p, end);
 
@@ -345,9 +346,45 @@ failed:
 }
 
 
+/*
+ * the string after its opening quote at p, decoded and NUL-terminated
+ * into the string area; the common string (printable ASCII) at once
+ */
+
+static inline const unsigned char *
+authz_json_str(authz_json_parser_t *ps, const unsigned char *p,
+    const unsigned char *end, size_t *len, const char **err)
+{
+    const unsigned char  *q;
+
+    /* the area has room for what is left of the input */
+
+    q = authz_json_plain_run(p, end, ps->str);
+
+    if (q < end && *q == '"') {
+        *len = q - p;
+        q++;
+
+    } else {
+        q = p;
+
+        if (authz_json_string_decode(&q, end, ps->str, end - p, len, err)
+            != 0)
+        {
+            return NULL;
+        }
+    }
+
+    ps->str[*len] = '\0';
+    ps->str += *len + 1;
+
+    return q;
+}
+
+
 /* a string, number or literal at p (p < end) into n */
 
-static const unsigned char *
+static inline const unsigned char *
 authz_json_scalar(authz_json_parser_t *ps, const unsigned char *p,
     const unsigned char *end, authz_json_t *n, const char **err)
 {
@@ -361,19 +398,15 @@ authz_json_scalar(authz_json_parser_t *ps, const unsigned char *p,
     switch (*p) {
 
     case '"':
-        p++;
+        n->type = AUTHZ_JSON_STRING;
+        n->v.s = (const char *) ps->str;
 
-        if (authz_json_string_decode(&p, end, ps->str, end - p, &slen, err)
-            != 0)
-        {
+        p = authz_json_str(ps, p + 1, end, &slen, err);
+        if (p == NULL) {
             return NULL;
         }
 
-        n->type = AUTHZ_JSON_STRING;
-        n->v.s = (const char *) ps->str;
         n->len = (uint32_t) slen;
-        ps->str[slen] = '\0';
-        ps->str += slen + 1;
 
         return p;
 
@@ -430,13 +463,35 @@ invalid:
 }
 
 
-static const unsigned char *
+static inline const unsigned char *
 authz_json_number(authz_json_parser_t *ps, const unsigned char *p,
     const unsigned char *end, authz_json_t *n, const char **err)
 {
-    int                  overflow;
-    uint64_t             max;
-    authz_json_number_t  num;
+    int                   overflow;
+    uint64_t              max, u;
+    const unsigned char  *q, *lim;
+    authz_json_number_t   num;
+
+    /* the common number, a positive integer of up to 18 digits, at once */
+
+    if (*p >= '1' && *p <= '9') {
+        u = 0;
+        q = p;
+        lim = (end - p > 18) ? p + 18 : end;
+
+        do {
+            u = u * 10 + (*q++ - '0');
+        } while (q < lim && authz_json_digit(*q));
+
+        if (q < end && !authz_json_digit(*q) && *q != '.' && *q != 'e'
+            && *q != 'E')
+        {
+            n->type = AUTHZ_JSON_INTEGER;
+            n->v.i = (long long) u;
+
+            return q;
+        }
+    }
 
     *err = authz_json_number_scan(p, end, &num);
     if (*err != NULL) {
@@ -492,33 +547,46 @@ authz_json_number(authz_json_parser_t *ps, const unsigned char *p,
 static int
 authz_json_duplicates(authz_json_parser_t *ps, const authz_json_t *o)
 {
-    size_t               i, j, m;
-    uint32_t            *a, t;
-    const authz_json_t  *e;
-    uint64_t             tag[AUTHZ_JSON_PAIRWISE];
-    const authz_json_t  *mem[AUTHZ_JSON_PAIRWISE];
+    size_t                i, j, m;
+    uint32_t             *a, t, h;
+    uint64_t              seen, bit;
+    const authz_json_t   *e;
+    const unsigned char  *k;
+    const authz_json_t   *mem[AUTHZ_JSON_PAIRWISE];
 
     m = o->len;
     e = o + 1;
 
     if (m <= AUTHZ_JSON_PAIRWISE) {
 
-        /* the length and two bytes first: few names get to memcmp() */
+        /*
+         * a bit of 64 for the length and three bytes of each name: a
+         * name is compared with the names before it only when its bit
+         * is set already
+         */
+
+        seen = 0;
 
         for (i = 0; i < m; i++, e += e->span) {
-            tag[i] = (uint64_t) e->key_len
-                     | (uint64_t) (unsigned char) e->key[0] << 32
-                     | (uint64_t) (unsigned char) e->key[e->key_len / 2]
-                       << 40;
+            k = (const unsigned char *) e->key;
+            h = ((uint32_t) e->key_len | (uint32_t) k[0] << 8
+                 | (uint32_t) k[e->key_len / 2] << 16
+                 | (uint32_t) k[e->key_len - (e->key_len > 0)] << 24)
+                * 0x9e3779b1u;
+            bit = (uint64_t) 1 << (h >> 26);
             mem[i] = e;
 
-            for (j = 0; j < i; j++) {
-                if (tag[j] == tag[i]
-                    && memcmp(mem[j]->key, e->key, e->key_len) == 0)
-                {
-                    return 1;
+            if (seen & bit) {
+                for (j = 0; j < i; j++) {
+                    if (mem[j]->key_len == e->key_len
+                        && memcmp(mem[j]->key, e->key, e->key_len) == 0)
+                    {
+                        return 1;
+                    }
                 }
             }
+
+            seen |= bit;
         }
 
         return 0;
@@ -686,6 +754,43 @@ authz_json_special8(uint64_t w)
 #endif
 
 
+/*
+ * the bytes a string holds as they are, copied from p to o up to the
+ * first other byte: where that is, or end; o has room for end - p bytes
+ */
+
+static inline const unsigned char *
+authz_json_plain_run(const unsigned char *p, const unsigned char *end,
+    unsigned char *o)
+{
+#if (AUTHZ_JSON_CTZ)
+    uint64_t  w, m;
+
+    /* eight bytes at a time: copied, then counted up to a special one */
+
+    while (end - p >= 8) {
+        memcpy(&w, p, 8);
+        memcpy(o, &w, 8);
+
+        m = authz_json_special8(w);
+
+        if (m != 0) {
+            return p + ((size_t) __builtin_ctzll(m) >> 3);
+        }
+
+        p += 8;
+        o += 8;
+    }
+#endif
+
+    while (p < end && authz_json_plain(*p)) {
+        *o++ = *p++;
+    }
+
+    return p;
+}
+
+
 int
 authz_json_string_decode(const unsigned char **pp, const unsigned char *end,
     unsigned char *out, size_t max, size_t *len, const char **err)
@@ -694,9 +799,6 @@ authz_json_string_decode(const unsigned char **pp, const unsigned char *end,
     unsigned char        *o, *lim;
     const unsigned char  *p, *at;
     unsigned char         buf[4];
-#if (AUTHZ_JSON_CTZ)
-    uint64_t              w, m;
-#endif
 
     p = *pp;
     o = out;
@@ -704,31 +806,15 @@ authz_json_string_decode(const unsigned char **pp, const unsigned char *end,
 
     for ( ;; ) {
 
-#if (AUTHZ_JSON_CTZ)
+        if ((size_t) (lim - o) >= (size_t) (end - p)) {
+            at = authz_json_plain_run(p, end, o);
+            o += at - p;
+            p = at;
 
-        /* eight bytes at a time: copied, then counted up to a special */
-
-        while (end - p >= 8 && lim - o >= 8) {
-            memcpy(&w, p, 8);
-            memcpy(o, &w, 8);
-
-            m = authz_json_special8(w);
-
-            if (m != 0) {
-                k = (size_t) __builtin_ctzll(m) >> 3;
-                p += k;
-                o += k;
-                break;
+        } else {
+            while (p < end && o < lim && authz_json_plain(*p)) {
+                *o++ = *p++;
             }
-
-            p += 8;
-            o += 8;
-        }
-
-#endif
-
-        while (p < end && o < lim && authz_json_plain(*p)) {
-            *o++ = *p++;
         }
 
         if (p == end) {

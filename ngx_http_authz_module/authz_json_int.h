@@ -60,10 +60,12 @@ double authz_json_number_double(const authz_json_number_t *num,
     const unsigned char *start, unsigned char *scratch, int *overflow);
 
 
+/* the four whitespace bytes skipped; whatever else may come is above ' ' */
+
 static inline const unsigned char *
 authz_json_ws(const unsigned char *p, const unsigned char *end)
 {
-    while (p < end
+    while (p < end && *p <= ' '
            && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
     {
         p++;
