@@ -613,7 +613,8 @@ test_accessors(void)
 
     ok(authz_json_array_size(a) == 4 && authz_json_object_size(a) == 0
        && authz_json_object_size(o) == 7 && authz_json_array_size(o) == 0
-       && authz_json_string(a) == NULL && authz_json_string_length(a) == 0
+       && authz_json_string(a)[0] == '\0'
+       && authz_json_string_length(a) == 0
        && authz_json_number_value(a) == 0.0
        && authz_json_array_size(none) == 0 && !authz_json_is_number(none),
        "the size macros on other types");
