@@ -125,6 +125,10 @@ open:
 
     depth++;
 
+    if (ps.next == ps.root + ps.nmax) {
+        goto bound;
+    }
+
     n = ps.next++;
     n->key = key;
     n->key_len = key_len;
@@ -207,6 +211,10 @@ value:
         goto open;
     }
 
+    if (ps.next == ps.root + ps.nmax) {
+        goto bound;
+    }
+
     n = ps.next++;
     n->key = key;
     n->key_len = key_len;
@@ -284,6 +292,13 @@ close:
     free(ps.sorted);
 
     return ps.root;
+
+bound:
+
+    /* cannot happen: the bound above holds every document; fail closed */
+
+    text = "too many values";
+    goto failed;
 
 truncated:
 
