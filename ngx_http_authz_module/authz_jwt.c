@@ -14,8 +14,6 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/err.h>
-#include <openssl/bn.h>
-#include <openssl/ec.h>
 
 #include "authz_jwt.h"
 
@@ -124,6 +122,7 @@ static size_t authz_token_candidates(const authz_token_t *tok,
 static authz_err_e authz_token_signature(authz_token_t *tok,
     const authz_key_t **cand, size_t n, const authz_key_t **key);
 static const EVP_MD *authz_sig_md(const authz_alg_t *a);
+static EVP_MD_CTX *authz_md_ctx(EVP_MD_CTX **mctx);
 static authz_err_e authz_sig_digest(const authz_token_t *tok,
     const authz_alg_t *a, unsigned char *md, unsigned int *mdlen);
 static authz_sig_ctx_t *authz_sig_ctx(const authz_alg_t *a,
@@ -1057,6 +1056,22 @@ authz_sig_md(const authz_alg_t *a)
 
 /* the digest of the signing input, in one context reused by the process */
 
+/* a context kept by the process in *mctx, made on first use */
+
+static EVP_MD_CTX *
+authz_md_ctx(EVP_MD_CTX **mctx)
+{
+    if (*mctx == NULL) {
+        *mctx = EVP_MD_CTX_new();
+        if (*mctx == NULL) {
+            ERR_clear_error();
+        }
+    }
+
+    return *mctx;
+}
+
+
 static authz_err_e
 authz_sig_digest(const authz_token_t *tok, const authz_alg_t *a,
     unsigned char *md, unsigned int *mdlen)
@@ -1070,12 +1085,8 @@ authz_sig_digest(const authz_token_t *tok, const authz_alg_t *a,
         return AUTHZ_ERR_INTERNAL;
     }
 
-    if (mctx == NULL) {
-        mctx = EVP_MD_CTX_new();
-        if (mctx == NULL) {
-            ERR_clear_error();
-            return AUTHZ_ERR_INTERNAL;
-        }
+    if (authz_md_ctx(&mctx) == NULL) {
+        return AUTHZ_ERR_INTERNAL;
     }
 
     if (EVP_DigestInit_ex2(mctx, type, NULL) != 1
@@ -1360,12 +1371,8 @@ authz_eddsa_verify(const authz_token_t *tok, const authz_alg_t *a,
         return AUTHZ_ERR_INTERNAL;
     }
 
-    if (mctx == NULL) {
-        mctx = EVP_MD_CTX_new();
-        if (mctx == NULL) {
-            ERR_clear_error();
-            return AUTHZ_ERR_INTERNAL;
-        }
+    if (authz_md_ctx(&mctx) == NULL) {
+        return AUTHZ_ERR_INTERNAL;
     }
 
     if (EVP_MD_CTX_copy_ex(mctx, c->mctx) != 1) {
