@@ -33,6 +33,9 @@
 /* changes whenever the layout of the claims changes */
 #define NGX_HTTP_AUTHZ_CACHE_FORMAT      2
 
+/* the bytes at the end of a token that its lookup hash covers */
+#define NGX_HTTP_AUTHZ_CACHE_HASHED      64
+
 #define NGX_HTTP_AUTHZ_CLAIM_KID         0x01
 #define NGX_HTTP_AUTHZ_CLAIM_EXP         0x02
 #define NGX_HTTP_AUTHZ_CLAIM_NBF         0x04
@@ -513,6 +516,7 @@ ngx_int_t
 ngx_http_authz_cache_lookup(ngx_http_request_t *r, ngx_str_t *token,
     uint64_t digest, ngx_http_authz_cache_entry_t *entry)
 {
+    size_t                        n;
     ngx_int_t                     rc;
     ngx_http_authz_cache_t       *cache;
     ngx_http_authz_main_conf_t   *amcf;
@@ -521,7 +525,18 @@ ngx_http_authz_cache_lookup(ngx_http_request_t *r, ngx_str_t *token,
     amcf = ngx_http_get_module_main_conf(r, ngx_http_authz_module);
     cache = amcf->cache->data;
 
-    entry->hash = ngx_http_authz_hash(0, token->data, token->len);
+    /*
+     * the hash only finds the entry; the token's bytes, compared in
+     * full, decide.  The last bytes of a token are its signature's,
+     * which differ between any two signed tokens: hashing them and the
+     * length spreads the entries as well as hashing everything.  Tokens
+     * that share them (forged ones) share a hash and are told apart by
+     * the comparison, in a tree ordered by their bytes.
+     */
+
+    n = ngx_min(token->len, NGX_HTTP_AUTHZ_CACHE_HASHED);
+    entry->hash = ngx_http_authz_hash(token->len,
+                                      token->data + token->len - n, n);
     entry->claims = NULL;
     entry->claims_len = 0;
 

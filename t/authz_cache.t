@@ -72,7 +72,7 @@ http {
 EOF
 
 $t->write_file_expand('nginx.conf', $conf);
-$t->run->plan(23);
+$t->run->plan(28);
 
 ###############################################################################
 
@@ -110,6 +110,26 @@ $r = $t->get('/', token => $forged);
 $r = $t->get('/', token => $forged);
 is($r->{status}, 401, 'forged refused twice');
 isnt($r->{headers}{'x-cache'}, 'hit', 'forged never a hit');
+
+# the lookup hash covers the token's last bytes (its signature): a
+# cached token's signature under another payload has the same hash and
+# must be told apart by the bytes, never served as a hit
+
+# (same length as well: "carol" and "mallo", so only the bytes differ)
+
+my @c = split /\./, $tok;
+my $other = (split /\./, mint(sub => 'mallo'))[1];
+my $pasted = "$c[0].$other.$c[2]";
+$r = $t->get('/', token => $pasted);
+is(length $pasted, length $tok, 'pasted token has the cached length');
+is($r->{status}, 401, 'cached signature under another payload refused');
+my @bad = map {
+    "$c[0]." . (split /\./, mint(sub => sprintf 'm%04d', $_))[1] . ".$c[2]"
+} 1 .. 20;
+is(scalar(grep { length $_ == length $tok } @bad), 20, 'all of that length');
+is(scalar(grep { $t->get('/', token => $_)->{status} == 401 } @bad), 20,
+    '20 payloads under one cached signature refused');
+is(cache('/', $tok), 'hit', 'the cached token is still a hit after them');
 
 # a hit counts only where the verifying key is trusted
 
