@@ -46,6 +46,23 @@ http {
         location / {
             proxy_pass http://%%ECHO%%;
         }
+
+        # the check after internal redirects, in the final location
+        location /tf/ {
+            authz off;
+            try_files /nonexistent @aud;
+        }
+
+        location /ep/ {
+            authz off;
+            error_page 404 = @aud;
+            return 404;
+        }
+
+        location @aud {
+            authz_audience a5.test;
+            proxy_pass http://%%ECHO%%;
+        }
     }
 }
 
@@ -90,6 +107,16 @@ is($r->{status}, 200, 'long non-flat aud, signed, last element matches: 200');
 $r = $t->get('/x', token => raw_jwt($hdr, '{"iss":"https://issuer.test",'
     . '"exp":' . ($now + 600) . ',"aud":[{"x":[1,{}]},null,"a2.test"]}'));
 is($r->{status}, 200, 'aud after an object and null: 200');
+
+# internal redirects: the audience of the final location
+
+for my $u ('/tf/x', '/ep/x') {
+    $r = $t->get($u, token => raw_jwt($hdr, aud_payload(1400, 'a4.test')));
+    is($r->{status}, 401, "$u: aud of another location, redirected: 401");
+
+    $r = $t->get($u, token => raw_jwt($hdr, aud_payload(1400, 'a5.test')));
+    is($r->{status}, 200, "$u: long non-flat aud, redirected: 200");
+}
 
 $t->stop;
 
