@@ -749,10 +749,13 @@ authz_token_claims(authz_token_t *tok, const authz_verify_conf_t *conf,
 
         for (i = 0; i < conf->naudiences; i++) {
 
-            if (authz_json_is_array(v)) {
-                for (j = 0; j < authz_json_array_size(v); j++) {
-                    a = authz_json_array_get(v, j);
+            /*
+             * walked, not indexed: authz_json_array_get() is O(j) in an
+             * array that is not flat, which made this loop quadratic
+             */
 
+            if (authz_json_is_array(v)) {
+                authz_json_foreach(v, j, a) {
                     if (authz_token_str_eq(a, &conf->audiences[i])) {
                         goto aud_found;
                     }

@@ -100,10 +100,11 @@ fi
 
 # prometheus: for its promtool, which t/authz_status.t runs on the
 # answer of authz_status (the server itself is never started);
-# libio-socket-ssl-perl: the TLS client of t/authz_binding.t
+# libio-socket-ssl-perl: the TLS client of t/authz_binding.t;
+# valgrind: t/authz_red12b.t counts instructions with callgrind
 PKGS="nginx-core nginx-dev libjwt-dev libjansson-dev libssl-dev
       libcrypt-jwt-perl wrk openssl make gcc libc6-dev perl curl
-      prometheus libio-socket-ssl-perl"
+      prometheus libio-socket-ssl-perl valgrind"
 PKGS="$PKGS ${AUTHZ_EXTRA_PKGS:-}"
 
 missing=""
