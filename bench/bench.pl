@@ -10,6 +10,13 @@
 #
 #   perl bench/bench.pl [--duration 4] [--rounds 7] [--connections 32]
 #                       [--tokens 10000] [--rss 1000000] [--csv FILE]
+#                       [--warmup 1]
+#
+# Each measured run follows an unmeasured one of --warmup seconds of
+# the same scenario.  A ratio is the median over the rounds of the
+# ratio to (a) within the round; "cpu" is the same for the worker's
+# time on the CPU per request (/proc/PID/schedstat), the issue's
+# "worker us/req".
 #
 # Every scenario sends the same 911-byte Bearer token (issue 12: "the
 # same tokens"), the plain proxy included, which reads it and forwards
@@ -38,9 +45,9 @@ use IO::Socket::INET;
 use Test::More;
 
 my %o = (duration => 4, rounds => 7, connections => 32, rss => 0,
-    tokens => 10000, csv => '');
+    tokens => 10000, csv => '', warmup => 1);
 GetOptions(\%o, 'duration=i', 'rounds=i', 'connections=i', 'rss=i',
-    'tokens=i', 'csv=s') or die "usage: see the header of $0\n";
+    'tokens=i', 'csv=s', 'warmup=i') or die "usage: see the header of $0\n";
 
 # the harness may change the directory
 $o{csv} = File::Spec->rel2abs($o{csv}) if $o{csv};
@@ -74,24 +81,33 @@ my $expired = bench_expired();
 
 printf "token: %d bytes\n", length $one;
 
-# wrk rotates through the tokens, one per request
+# wrk rotates through the tokens, one per request; the requests are
+# formatted once, in init: formatting each in request() made the
+# script, on wrk's CPU, the limit of the rotating scenarios
 
 $t->write_file('rotate.lua', <<'EOF');
-local tokens = {}
+local reqs = {}
 local i = 0
 init = function(args)
     for line in io.lines(args[1]) do
-        tokens[#tokens + 1] = line
+        reqs[#reqs + 1] = wrk.format("GET", nil,
+            {["Authorization"] = "Bearer " .. line})
     end
 end
 request = function()
-    i = i % #tokens + 1
-    return wrk.format("GET", nil, {["Authorization"] = "Bearer " .. tokens[i]})
+    i = i % #reqs + 1
+    return reqs[i]
 end
 EOF
 
 my $pa = $t->port(8080);
 my $pc = $tc->port(8080);
+
+# the worker serving each gateway: its time on the CPU per request
+# (/proc/PID/schedstat, nanoseconds) is the second measure, which the
+# machine's noise moves far less than requests per second
+
+my %worker = ($pa => worker_pid($t), $pc => worker_pid($tc));
 
 my @scenarios = (
     [ 'a', 'plain nginx proxy', "http://127.0.0.1:$pa/plain/x", $one ],
@@ -127,6 +143,7 @@ my %res;
 
 for my $round (1 .. $o{rounds}) {
     for my $s (@scenarios) {
+        wrk($s->[2], $s->[3], $o{warmup}) if $o{warmup};
         push @{ $res{ $s->[0] } }, wrk($s->[2], $s->[3], $o{duration});
     }
 }
@@ -137,31 +154,60 @@ for my $k (keys %res) {
     $med{$k} = $r[floor($#r / 2)];
 }
 
-my $base = $med{a}{rps};
+# a ratio is the median over the rounds of the ratio within each
+# round (to (a) of the same round), which drops the drift of the
+# machine between rounds; the lowest and highest show the spread
+
+my %ratio;
+for my $k (keys %res) {
+    my @r = sort { $a <=> $b }
+        map { $res{$k}[$_]{rps} / $res{a}[$_]{rps} } 0 .. $#{ $res{$k} };
+    $ratio{$k} = { med => $r[floor($#r / 2)], lo => $r[0], hi => $r[-1] };
+}
+
+my %cpu;
+for my $k (keys %res) {
+    my @u = sort { $a <=> $b } map { $_->{us} } @{ $res{$k} };
+    my @r = sort { $a <=> $b }
+        map { $res{a}[$_]{us} / $res{$k}[$_]{us} } 0 .. $#{ $res{$k} };
+    $cpu{$k} = { us => $u[floor($#u / 2)], med => $r[floor($#r / 2)],
+        lo => $r[0], hi => $r[-1] };
+}
+
+my @ec = sort { $a <=> $b }
+    map { $res{e}[$_]{rps} / $res{c}[$_]{rps} } 0 .. $#{ $res{e} };
 
 print "\n";
-printf "%-4s %-30s %10s %7s %9s %9s %8s\n", '', 'scenario', 'req/s',
-    'ratio', 'p50', 'p99', 'non-2xx';
+printf "%-4s %-30s %8s %6s %11s %8s %6s %11s %8s %8s\n", '', 'scenario',
+    'req/s', 'ratio', 'spread', 'us/req', 'cpu', 'spread', 'p50', 'p99';
 for my $s (@scenarios) {
     my $m = $med{ $s->[0] };
-    printf "%-4s %-30s %10.0f %7.3f %9s %9s %8s\n", "($s->[0])", $s->[1],
-        $m->{rps}, $m->{rps} / $base, $m->{p50}, $m->{p99},
-        $m->{non2xx} // 0;
+    my $q = $ratio{ $s->[0] };
+    my $u = $cpu{ $s->[0] };
+    printf "%-4s %-30s %8.0f %6.3f %.3f-%.3f %8.1f %6.3f %.3f-%.3f %8s %8s\n",
+        "($s->[0])", substr($s->[1], 0, 30), $m->{rps}, $q->{med}, $q->{lo},
+        $q->{hi}, $u->{us}, $u->{med}, $u->{lo}, $u->{hi}, $m->{p50},
+        $m->{p99};
 }
-printf "\n(e)/(c) = %.3f\n", $med{e}{rps} / $med{c}{rps};
+print "ratio: req/s to (a)'s; cpu: (a)'s worker CPU time per request to "
+    . "this one's (us/req)\n";
+printf "\n(e)/(c) = %.3f (%.3f-%.3f)\n", $ec[floor($#ec / 2)], $ec[0],
+    $ec[-1];
 
 if ($o{csv}) {
     open my $f, '>', $o{csv} or die "$o{csv}: $!\n";
-    print $f "scenario,name,rps,ratio,p50,p99\n";
+    print $f "scenario,name,rps,ratio,us_per_req,cpu_ratio,p50,p99\n";
     for my $s (@scenarios) {
         my $m = $med{ $s->[0] };
-        printf $f "%s,\"%s\",%.0f,%.3f,%s,%s\n", $s->[0], $s->[1], $m->{rps},
-            $m->{rps} / $base, $m->{p50}, $m->{p99};
+        printf $f "%s,\"%s\",%.0f,%.3f,%.1f,%.3f,%s,%s\n", $s->[0],
+            $s->[1], $m->{rps}, $ratio{ $s->[0] }{med}, $cpu{ $s->[0] }{us},
+            $cpu{ $s->[0] }{med}, $m->{p50}, $m->{p99};
     }
     close $f;
 }
 print "wrk: 1 thread, $o{connections} connections, $o{duration}s each, "
-    . "median of $o{rounds} interleaved rounds; nginx 1 worker on CPU 0, "
+    . "$o{rounds} interleaved rounds (req/s: median; ratio: median of "
+    . "the rounds' ratios); nginx 1 worker on CPU 0, "
     . "wrk on CPU 1\n";
 
 if ($o{rss}) {
@@ -279,7 +325,12 @@ sub wrk {
         push @cmd, '-H', "Authorization: Bearer $token", $url;
     }
 
+    my ($port) = $url =~ /:(\d+)\//;
+    my $cpu = cpu_ns($worker{$port});
+
     my $out = `@{[ join ' ', map { "'$_'" } @cmd ]} 2>&1`;
+
+    $cpu = cpu_ns($worker{$port}) - $cpu;
 
     my %r;
     ($r{rps}) = $out =~ /Requests\/sec:\s+([\d.]+)/;
@@ -288,6 +339,8 @@ sub wrk {
     ($r{requests}) = $out =~ /(\d+) requests in/;
     ($r{non2xx}) = $out =~ /Non-2xx or 3xx responses: (\d+)/;
     die "wrk failed:\n$out" unless defined $r{rps};
+
+    $r{us} = $cpu / 1000 / ($r{requests} || 1);
 
     return \%r;
 }
@@ -317,6 +370,13 @@ sub worker_pid {
     chomp $master;
     my ($w) = `pgrep -P $master` =~ /(\d+)/;
     return $w;
+}
+
+sub cpu_ns {
+    my ($pid) = @_;
+    open my $fh, '<', "/proc/$pid/schedstat" or die "schedstat: $!\n";
+    my ($ns) = <$fh> =~ /^(\d+)/;
+    return $ns;
 }
 
 sub rss {
