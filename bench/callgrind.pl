@@ -123,7 +123,8 @@ http {
     large_client_header_buffers 4 128k;
     $cache
     upstream backend { server 127.0.0.1:$up; keepalive 16; }
-    server { listen 127.0.0.1:$up; location / { return 200 "ok\\n"; } }
+    server { listen 127.0.0.1:$up; client_header_buffer_size 4k;
+             location / { return 200 "ok\\n"; } }
     server {
         listen 127.0.0.1:$port;
         authz on;
