@@ -37,7 +37,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use lib "$FindBin::Bin/../t/lib";
 use AuthzTest qw(:all);
-use AuthzBench qw(bench_token bench_forged bench_expired);
+use AuthzBench qw(bench_token bench_forged bench_expired bench_servers);
 use Getopt::Long;
 use File::Spec;
 use POSIX qw(floor);
@@ -234,6 +234,15 @@ sub gateway {
 
     my $g = AuthzTest->new;
 
+    my $servers = bench_servers(up => '%%PORT_8090%%',
+        port => '%%PORT_8080%%', keys => '%%KEYDIR%%', extra => <<"EOF");
+
+        location /api/ {
+$rules
+            proxy_pass http://backend;
+        }
+EOF
+
     $g->write_file_expand('nginx.conf', <<"EOF");
 
 %%TEST_GLOBALS%%
@@ -251,60 +260,7 @@ http {
     access_log off;
     $cache
 
-    upstream backend {
-        server 127.0.0.1:%%PORT_8090%%;
-        keepalive 64;
-    }
-
-    # the stand-in for the microservice: its 4k header buffer keeps
-    # its own parse of the forwarded identity headers (a request over
-    # the default 1k) off the large-buffer path, a cost that belongs to
-    # the service's machine, not to the gateway measured here
-
-    server {
-        listen 127.0.0.1:%%PORT_8090%%;
-        client_header_buffer_size 4k;
-        location / {
-            return 200 "ok\\n";
-        }
-    }
-
-    server {
-        listen 127.0.0.1:%%PORT_8080%%;
-
-        authz on;
-        authz_key_file %%KEYDIR%%/k1.pub kid=k1;
-        authz_issuer https://issuer.test;
-        authz_audience api.test;
-
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-
-        location / {
-            authz_require bench:items.read;
-            proxy_pass http://backend;
-        }
-
-        location /plain/ {
-            authz off;
-            proxy_pass http://backend;
-        }
-
-        location /headers/ {
-            authz off;
-            proxy_set_header Connection "";
-            proxy_set_header X-User-Id user_1;
-            proxy_set_header X-Tenant-Id acme;
-            proxy_set_header X-User-Permissions "bench:items.read,blog:posts.read,blog:posts.update,chatbot:slots.read,orders:read:team";
-            proxy_set_header X-User-Services bench,blog;
-            proxy_pass http://backend;
-        }
-
-        location /api/ {
-$rules
-            proxy_pass http://backend;
-        }
-    }
+$servers
 }
 
 EOF

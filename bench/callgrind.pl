@@ -29,7 +29,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use lib "$FindBin::Bin/../t/lib";
 use AuthzTest qw(keydir);
-use AuthzBench qw(bench_token bench_forged bench_expired bench_send);
+use AuthzBench qw(bench_token bench_forged bench_expired bench_send
+    bench_servers);
 use Getopt::Long;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
@@ -110,6 +111,9 @@ sub measure {
     my $port = free_port();
     my $up = free_port();
 
+    my $servers = bench_servers(up => $up, port => $port, keys => $keys,
+        rules => $rules, extra => '        authz_max_token_size 64k;');
+
     open my $f, '>', "$dir/nginx.conf" or die "$!\n";
     print $f <<"CONF";
 load_module $o{module};
@@ -122,37 +126,7 @@ http {
     access_log off;
     large_client_header_buffers 4 128k;
     $cache
-    upstream backend { server 127.0.0.1:$up; keepalive 16; }
-    server { listen 127.0.0.1:$up; client_header_buffer_size 4k;
-             location / { return 200 "ok\\n"; } }
-    server {
-        listen 127.0.0.1:$port;
-        authz on;
-        authz_key_file $keys/k1.pub kid=k1;
-        authz_issuer https://issuer.test;
-        authz_audience api.test;
-        authz_max_token_size 64k;
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        location / {
-            authz_require bench:items.read;
-$rules
-            proxy_pass http://backend;
-        }
-        location /plain/ {
-            authz off;
-            proxy_pass http://backend;
-        }
-        location /headers/ {
-            authz off;
-            proxy_set_header Connection "";
-            proxy_set_header X-User-Id user_1;
-            proxy_set_header X-Tenant-Id acme;
-            proxy_set_header X-User-Permissions "bench:items.read,blog:posts.read,blog:posts.update,chatbot:slots.read,orders:read:team";
-            proxy_set_header X-User-Services bench,blog;
-            proxy_pass http://backend;
-        }
-    }
+$servers
 }
 CONF
     close $f;
